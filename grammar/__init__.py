@@ -1,0 +1,1 @@
+"""The ksql grammar (ksql.lark), shipped as package data."""
