@@ -199,3 +199,19 @@ def decimal_of_integral(t: SqlType) -> DecimalType:
     if isinstance(t, DecimalType):
         return t
     raise TypeError(f"{t} is not integral")
+
+
+@dataclass(frozen=True, slots=True)
+class TypeReference(SqlType):
+    """A custom type name (CREATE TYPE) as written; the analyzer resolves it to its definition."""
+
+    name: str
+
+    def arrow(self) -> pa.DataType:
+        raise TypeError(f"unresolved type {self.name}")
+
+    def duckdb(self) -> str:
+        raise TypeError(f"unresolved type {self.name}")
+
+    def __str__(self) -> str:
+        return self.name
