@@ -1,0 +1,1 @@
+"""Semantic analysis: name and type resolution, stream/table rules, statement validity."""

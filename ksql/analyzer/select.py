@@ -1,0 +1,240 @@
+"""SELECT analysis for single-source queries: output columns, key columns, compiled SQL."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ksql import ast
+from ksql.analyzer.scope import SourceScope
+from ksql.catalog import KEY, VALUE, Catalog, Source
+from ksql.compiler import compile_expression
+from ksql.errors import StatementError
+from ksql.types import BOOLEAN, SqlType, StructType, quote_identifier
+
+RESERVED_NAMES = ("ROWTIME", "ROWPARTITION", "ROWOFFSET", "WINDOWSTART", "WINDOWEND")
+
+
+@dataclass(frozen=True, slots=True)
+class OutputColumn:
+    """One column of a query's output: how to compute it and where it goes."""
+
+    name: str
+    type: SqlType
+    sql: str
+    namespace: str = VALUE
+    expr: ast.Expr | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SelectAnalysis:
+    """What a stateless query computes from its source, ready for planning."""
+
+    source: Source
+    alias: str
+    where_sql: str | None
+    columns: tuple[OutputColumn, ...]
+    repartitioned: bool
+    limit: int | None
+
+    @property
+    def key_columns(self) -> tuple[OutputColumn, ...]:
+        return tuple(c for c in self.columns if c.namespace == KEY)
+
+    @property
+    def value_columns(self) -> tuple[OutputColumn, ...]:
+        return tuple(c for c in self.columns if c.namespace == VALUE)
+
+
+@dataclass(slots=True)
+class _Item:
+    expr: ast.Expr
+    alias: str | None
+    name: str = ""
+
+
+def _column_name(expr: ast.Expr) -> str | None:
+    if isinstance(expr, ast.ColumnRef):
+        return expr.name
+    if isinstance(expr, ast.Dereference):
+        return expr.field
+    return None
+
+
+def expand_select(
+    query: ast.Query, scope: SourceScope, *, repartitioned: bool
+) -> list[_Item]:
+    """Expand `*`, `src.*` and `struct->*` into one item per column."""
+    source = scope.source
+    items: list[_Item] = []
+    for item in query.select:
+        if isinstance(item, ast.AllColumns):
+            scope.check_qualifier(item.source)
+            keys = [c for c in source.columns if c.namespace == KEY]
+            others = [c for c in source.columns if c.namespace != KEY]
+            # After PARTITION BY, ksqlDB has moved the old key into the value, after it.
+            ordered = others + keys if repartitioned else keys + others
+            for c in ordered:
+                items.append(_Item(ast.ColumnRef(c.name), None))
+        elif isinstance(item, ast.StructAll):
+            compiled = compile_expression(item.expr, scope)
+            if not isinstance(compiled.type, StructType):
+                raise StatementError(f"Expression {item.expr} is not a struct")
+            for f in compiled.type.fields:
+                items.append(_Item(ast.Dereference(item.expr, f.name), f.name))
+        else:
+            assert isinstance(item, ast.SelectColumn)
+            items.append(_Item(item.expr, item.alias))
+    return items
+
+
+def name_items(items: list[_Item]) -> None:
+    """Give every item its output name: alias, column name, or KSQL_COL_n."""
+    taken = {i.alias for i in items if i.alias} | {
+        n for i in items if not i.alias and (n := _column_name(i.expr))
+    }
+    counter = 0
+    for item in items:
+        if item.alias:
+            if item.alias in RESERVED_NAMES:
+                raise StatementError(
+                    f"`{item.alias}` is a reserved column name. "
+                    "You cannot use it as an alias for a column."
+                )
+            item.name = item.alias
+            continue
+        name = _column_name(item.expr)
+        if name is None:
+            while f"KSQL_COL_{counter}" in taken:
+                counter += 1
+            name = f"KSQL_COL_{counter}"
+            counter += 1
+        elif name in RESERVED_NAMES:
+            raise StatementError(
+                f"Reserved column name in select: `{name}`. Please remove or alias the column."
+            )
+        item.name = name
+    seen: set[str] = set()
+    for item in items:
+        if item.name in seen:
+            raise StatementError(f"Duplicate value columns found in schema: `{item.name}`")
+        seen.add(item.name)
+
+
+def analyze_select(
+    query: ast.Query,
+    catalog: Catalog,
+    session: dict[str, str],
+    *,
+    sink_name: str | None,
+    sink_kind: str | None,
+) -> SelectAnalysis:
+    """Analyze a single-source query without aggregation or joins."""
+    if not isinstance(query.from_, ast.SourceRef):
+        raise StatementError("Joins are not supported yet")
+    source = catalog.require_source(query.from_.name)
+    scope = SourceScope(source, query.from_.alias)
+    repartitioned = bool(query.partition_by)
+    items = expand_select(query, scope, repartitioned=repartitioned)
+    name_items(items)
+
+    where_sql = None
+    if query.where is not None:
+        where = compile_expression(query.where, scope.with_context("WHERE"))
+        if where.type != BOOLEAN:
+            raise StatementError(
+                f"Type error in WHERE expression: Should evaluate to boolean but is {where.type}"
+            )
+        where_sql = where.sql
+
+    compiled = [compile_expression(i.expr, scope) for i in items]
+    if repartitioned:
+        columns = _partitioned_columns(query, scope, items, compiled)
+    else:
+        new_planner = str(session.get("ksql.new.query.planner.enabled", "false")).lower() == "true"
+        columns = _keyed_columns(source, items, compiled, sink_name, sink_kind, new_planner)
+    return SelectAnalysis(
+        source=source,
+        alias=scope.alias,
+        where_sql=where_sql,
+        columns=tuple(columns),
+        repartitioned=repartitioned,
+        limit=query.limit,
+    )
+
+
+def _keyed_columns(
+    source: Source,
+    items: list[_Item],
+    compiled: list,
+    sink_name: str | None,
+    sink_kind: str | None,
+    new_planner: bool,
+) -> list[OutputColumn]:
+    """Without PARTITION BY the key columns pass through: find them in the projection."""
+    key_names = [c.name for c in source.key_columns]
+    key_at: dict[str, int] = {}
+    for index, item in enumerate(items):
+        expr = item.expr
+        if isinstance(expr, ast.ColumnRef) and expr.name in key_names and expr.name not in key_at:
+            key_at[expr.name] = index
+    missing = [k for k in key_names if k not in key_at]
+    if missing and sink_name is not None and (source.is_table or not new_planner):
+        raise StatementError(
+            f"The query used to build `{sink_name}` must include the key column {missing[0]} "
+            f"in its projection (eg, SELECT {missing[0]}...)."
+        )
+    columns: list[OutputColumn] = []
+    if sink_kind is not None:
+        order = sorted(key_at.values()) if new_planner else [key_at[k] for k in key_names if k in key_at]
+        if missing and not source.is_table:
+            order = []  # a stream that drops part of its key becomes keyless
+        for index in order:
+            c = compiled[index]
+            columns.append(OutputColumn(items[index].name, c.type, c.sql, KEY, items[index].expr))
+        key_indexes = set(order)
+    else:
+        key_indexes = set()
+    for index, item in enumerate(items):
+        if index in key_indexes:
+            continue
+        c = compiled[index]
+        columns.append(OutputColumn(item.name, c.type, c.sql, VALUE, item.expr))
+    return columns
+
+
+def _partitioned_columns(
+    query: ast.Query, scope: SourceScope, items: list[_Item], compiled: list
+) -> list[OutputColumn]:
+    """PARTITION BY: the partition expressions become the key, named from the projection."""
+    columns: list[OutputColumn] = []
+    used: set[int] = set()
+    taken = {i.name for i in items}
+    counter = 0
+    for expr in query.partition_by:
+        if isinstance(expr, ast.Literal) and expr.kind == "NULL":
+            continue  # PARTITION BY NULL: a keyless stream
+        c = compile_expression(expr, scope.with_context("PARTITION BY"))
+        match = next((i for i, it in enumerate(items) if it.expr == expr and i not in used), None)
+        if match is not None:
+            used.add(match)
+            name = items[match].name
+        else:
+            name = _column_name(expr)
+            if name is None:
+                while f"KSQL_COL_{counter}" in taken:
+                    counter += 1
+                name = f"KSQL_COL_{counter}"
+                counter += 1
+            taken.add(name)
+        columns.append(OutputColumn(name, c.type, c.sql, KEY, expr))
+    key_names = {c.name for c in columns}
+    for index, item in enumerate(items):
+        if index in used or item.name in key_names:
+            continue
+        c = compiled[index]
+        columns.append(OutputColumn(item.name, c.type, c.sql, VALUE, item.expr))
+    return columns
+
+
+def select_list_sql(columns: tuple[OutputColumn, ...]) -> str:
+    return ", ".join(f"{c.sql} AS {quote_identifier(c.name)}" for c in columns)

@@ -1,0 +1,223 @@
+"""The one facade over ksql: execute SQL, produce and read records, run persistent queries."""
+
+from __future__ import annotations
+
+import tempfile
+import threading
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pyarrow as pa
+
+from ksql import ast
+from ksql.catalog import Catalog
+from ksql.errors import KsqlError
+from ksql.executor import dispatch
+from ksql.parser import parse, substitute_variables
+from ksql.results import Result
+from ksql.runtime.processing_log import ProcessingLog
+from ksql.storage.log import TopicLog, make_records
+
+DEFAULT_PROPERTIES: dict[str, str] = {
+    "ksql.service.id": "default_",
+    "ksql.persistence.default.format.key": "KAFKA",
+    "auto.offset.reset": "latest",
+}
+
+COMMAND_LOG = "commands.jsonl"
+
+
+class Engine:
+    """An embedded ksql engine over a data directory.
+
+    Persistent queries advance when `run_until_idle()` is called, or continuously on a
+    background thread after `start()`.
+    """
+
+    def __init__(
+        self,
+        data_dir: str | Path | None = None,
+        *,
+        properties: dict[str, Any] | None = None,
+        auto_create_topics: bool = False,
+    ) -> None:
+        if data_dir is None:
+            self._tmp = tempfile.TemporaryDirectory(prefix="ksql-")
+            data_dir = self._tmp.name
+        self.data_dir = Path(data_dir)
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self.log = TopicLog(self.data_dir / "topics")
+        self.catalog = Catalog()
+        self.properties: dict[str, str] = dict(DEFAULT_PROPERTIES)
+        self.properties.update({k: str(v) for k, v in (properties or {}).items()})
+        self.variables: dict[str, str] = {}
+        self.auto_create_topics = auto_create_topics
+        self.processing_log = ProcessingLog(self.log)
+        self.query_counter = 0
+        self.command_counter = 0
+        self.lock = threading.RLock()
+        self._thread: threading.Thread | None = None
+        self._stop = threading.Event()
+        self._replaying = False
+        self._replay_commands()
+
+    # ------------------------------------------------------------------ statements
+
+    def execute(
+        self,
+        sql: str,
+        properties: dict[str, Any] | None = None,
+        variables: dict[str, str] | None = None,
+    ) -> list[Result]:
+        """Parse and run every statement in `sql`; returns one result per statement.
+
+        `properties` and `variables` apply to these statements only (REST request scope).
+        Stops at the first failing statement and raises its KsqlError.
+        """
+        results: list[Result] = []
+        session = dict(self.properties)
+        session.update({k: str(v) for k, v in (properties or {}).items()})
+        scope_vars = dict(self.variables)
+        scope_vars.update(variables or {})
+        with self.lock:
+            for text in _statements_of(sql):
+                statement_text = substitute_variables(text, scope_vars)
+                try:
+                    parsed = parse(statement_text)
+                    for item in parsed:
+                        result = dispatch(self, item, session, scope_vars)
+                        results.append(result)
+                        if isinstance(item.statement, ast.DefineVariable | ast.UndefineVariable):
+                            scope_vars = dict(self.variables)
+                            scope_vars.update(variables or {})
+                except KsqlError as error:
+                    if error.statement_text is None:
+                        error.statement_text = statement_text
+                    raise
+        return results
+
+    def record_command(self, text: str, session: dict[str, str]) -> None:
+        """Append a catalog-changing statement to the durable command log."""
+        if self._replaying:
+            return
+        overrides = {k: v for k, v in session.items() if self.properties.get(k) != v}
+        line = orjson.dumps({"sql": text, "properties": overrides}) + b"\n"
+        with open(self.data_dir / COMMAND_LOG, "ab") as f:
+            f.write(line)
+
+    @property
+    def replaying(self) -> bool:
+        return self._replaying
+
+    def _replay_commands(self) -> None:
+        path = self.data_dir / COMMAND_LOG
+        if not path.exists():
+            return
+        self._replaying = True
+        try:
+            for line in path.read_bytes().splitlines():
+                if not line.strip():
+                    continue
+                entry = orjson.loads(line)
+                try:
+                    self.execute(entry["sql"], entry.get("properties"))
+                except KsqlError:
+                    continue  # a command that failed once fails again; it changed nothing
+        finally:
+            self._replaying = False
+
+    # ------------------------------------------------------------------ records
+
+    def produce(
+        self,
+        topic: str,
+        key: bytes | None,
+        value: bytes | None,
+        timestamp_ms: int = 0,
+        headers: list[tuple[str, bytes | None]] | None = None,
+        partition: int | None = None,
+    ) -> None:
+        """Append one raw record (tests, tools); keyed records use Kafka's partitioner."""
+        batch = make_records([key], [value], [timestamp_ms], [headers or []])
+        if partition is not None:
+            batch = batch.append_column("partition", pa.array([partition], pa.int32()))
+        self.log.produce(topic, batch)
+
+    def read_topic(self, topic: str) -> pa.Table:
+        """Every record of a topic, all partitions, ordered by partition then offset."""
+        info = self.log.describe_topic(topic)
+        batches = []
+        for p in range(info.partitions):
+            offset = self.log.start_offset(topic, p)
+            while True:
+                batch = self.log.read(topic, p, offset)
+                if batch.num_rows == 0:
+                    break
+                batches.append(batch)
+                offset = int(batch.column("offset")[-1].as_py()) + 1
+        if not batches:
+            return pa.Table.from_batches([], schema=_read_schema(self.log))
+        return pa.Table.from_batches(batches)
+
+    # ------------------------------------------------------------------ running queries
+
+    def run_until_idle(self, max_rounds: int = 10_000) -> None:
+        """Advance every running persistent query until none has input left."""
+        for _ in range(max_rounds):
+            if not self.step():
+                return
+
+    def step(self, max_records: int = 65536) -> bool:
+        """One round over all running queries; True if any consumed a record."""
+        progressed = False
+        with self.lock:
+            queries = [q for q in self.catalog.queries.values() if q.state == "RUNNING"]
+        for query in queries:
+            try:
+                if query.runner.step(max_records):
+                    progressed = True
+            except Exception as exc:  # a failing query must not stop the others
+                query.state = "ERROR"
+                query.error = f"{type(exc).__name__}: {exc}"
+        return progressed
+
+    def start(self, idle_sleep_s: float = 0.05) -> None:
+        """Run persistent queries continuously on a background thread."""
+        if self._thread is not None:
+            return
+
+        def loop() -> None:
+            while not self._stop.is_set():
+                if not self.step():
+                    self.log.wait_for_append(idle_sleep_s)
+
+        self._thread = threading.Thread(target=loop, name="ksql-queries", daemon=True)
+        self._thread.start()
+
+    def close(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+        self.log.close()
+        if getattr(self, "_tmp", None) is not None:
+            self._tmp.cleanup()
+
+    def __enter__(self) -> Engine:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _statements_of(sql: str) -> list[str]:
+    from ksql.parser import split_statements
+
+    return [s for s in split_statements(sql) if s.strip() and s.strip() != ";"]
+
+
+def _read_schema(log) -> pa.Schema:
+    from ksql.storage.log import records_schema
+
+    schema = records_schema()
+    return schema.append(pa.field("partition", pa.int32())).append(pa.field("offset", pa.int64()))

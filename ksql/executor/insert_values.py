@@ -1,0 +1,81 @@
+"""INSERT INTO ... VALUES: evaluate the literals, encode in the target's formats, append."""
+
+from __future__ import annotations
+
+import time
+
+import duckdb
+import pyarrow as pa
+
+from ksql import ast
+from ksql.catalog import Source
+from ksql.compiler import compile_expression
+from ksql.compiler.scope import MapScope
+from ksql.errors import KsqlError, StatementError
+from ksql.results import CommandResult
+from ksql.runtime.encode import SinkEncoder
+from ksql.types import BIGINT, SqlType, numeric_rank
+
+
+def _assignable(value_type: SqlType | None, column_type: SqlType) -> bool:
+    if value_type is None or value_type == column_type:
+        return True
+    if numeric_rank(value_type) >= 0 and numeric_rank(column_type) >= 0:
+        return True
+    return str(value_type) == str(column_type) or value_type.name == column_type.name
+
+
+def insert_values(engine, stmt: ast.InsertValues, text: str, session: dict[str, str]) -> CommandResult:
+    target = engine.catalog.source(stmt.target)
+    if target is None:
+        raise StatementError(f"Cannot insert values into an unknown stream/table: {stmt.target}")
+    if target.is_source:
+        raise KsqlError(f"Cannot insert values into read-only {target.kind.lower()}: {stmt.target}")
+    names = list(stmt.columns) or [c.name for c in target.columns]
+    headers = [n for n in names if (c := target.column(n)) is not None and c.is_header]
+    if headers:
+        raise KsqlError(f"Cannot insert into HEADER columns: {', '.join(headers)}")
+    if len(names) != len(stmt.values):
+        raise KsqlError(
+            "Expected a value for each column. Expected Columns: "
+            f"[{', '.join(names)}]. Got [{', '.join(str(v) for v in stmt.values)}]"
+        )
+    row = _evaluate(target, names, stmt.values)
+    timestamp = row.pop("ROWTIME", None)
+    if timestamp is None:
+        timestamp = int(time.time() * 1000)
+    if target.is_table:
+        missing = [c.name for c in target.key_columns if row.get(c.name) is None]
+        if missing:
+            raise KsqlError(
+                f"Failed to insert values into '{target.name}'. Value for primary key column(s) "
+                f"{', '.join(missing)} is required for tables"
+            )
+    table = pa.table(
+        {c.name: pa.array([row.get(c.name)], c.type.arrow()) for c in target.columns if not c.is_header}
+    )
+    records = SinkEncoder(target).encode(table, pa.array([timestamp], pa.int64()))
+    engine.log.produce(target.topic, records)
+    return CommandResult(text, "")
+
+
+def _evaluate(target: Source, names: list[str], values: tuple[ast.Expr, ...]) -> dict:
+    scope = MapScope({})
+    selects = []
+    for name, expr in zip(names, values, strict=True):
+        if name == "ROWTIME":
+            column_type: SqlType = BIGINT
+        else:
+            column = target.column(name)
+            if column is None:
+                raise KsqlError(f"Column name {name} does not exist.")
+            column_type = column.type
+        compiled = compile_expression(expr, scope)
+        if not _assignable(compiled.type, column_type):
+            raise KsqlError(
+                f"Expected type {column_type} for field {name} but got {expr}({compiled.type})"
+            )
+        selects.append(f"TRY_CAST({compiled.sql} AS {column_type.duckdb()})")
+    con = duckdb.connect()
+    result = con.sql("SELECT " + ", ".join(selects)).fetchone()
+    return dict(zip(names, result, strict=True)) if result else {}

@@ -1,0 +1,173 @@
+"""Persistent queries: CREATE STREAM/TABLE AS SELECT, INSERT INTO ... SELECT, TERMINATE."""
+
+from __future__ import annotations
+
+from ksql import ast
+from ksql.analyzer import properties as P
+from ksql.analyzer.select import SelectAnalysis, analyze_select
+from ksql.catalog import KEY, VALUE, Column, PersistentQuery, Source
+from ksql.errors import KsqlError, StatementError
+from ksql.executor.ddl import check_formats, check_replace, ensure_topic
+from ksql.results import CommandResult
+from ksql.runtime.runner import StatelessQuery
+
+
+def check_supported(query: ast.Query) -> None:
+    if query.group_by or query.window is not None:
+        raise StatementError("Aggregations are not supported yet")
+    if not isinstance(query.from_, ast.SourceRef):
+        raise StatementError("Joins are not supported yet")
+
+
+def result_kind(query: ast.Query, analysis: SelectAnalysis) -> str:
+    return "TABLE" if analysis.source.is_table else "STREAM"
+
+
+def create_as_select(engine, stmt: ast.CreateAsSelect, text: str, session: dict[str, str]) -> CommandResult:
+    catalog = engine.catalog
+    if check_replace(engine, stmt.name, stmt.kind, stmt.or_replace, stmt.if_not_exists, False):
+        return CommandResult(text, f"{stmt.kind.title()} {stmt.name} already exists.")
+    query = stmt.query
+    check_supported(query)
+    analysis = analyze_select(query, catalog, session, sink_name=stmt.name, sink_kind=stmt.kind)
+    produced = result_kind(query, analysis)
+    if produced != stmt.kind:
+        wanted = "CREATE STREAM AS SELECT" if produced == "STREAM" else "CREATE TABLE AS SELECT"
+        raise StatementError(
+            f"Invalid result type. Your SELECT query produces a {produced}. "
+            f"Please use {wanted} statement instead."
+        )
+    props = stmt.properties
+    source = analysis.source
+    key_fmt, value_fmt = P.choose_formats(props, session, inherited=(source.key_format, source.value_format))
+    prefix = session.get("ksql.output.topic.name.prefix", "")
+    topic = str(P.prop(props, "KAFKA_TOPIC") or f"{prefix}{stmt.name}")
+    columns = tuple(Column(c.name, c.type, c.namespace) for c in analysis.columns)
+    ts_column = P.prop(props, "TIMESTAMP")
+    if ts_column is not None:
+        ts_column = str(ts_column).upper()
+        if not any(c.name == ts_column for c in columns):
+            raise StatementError(
+                f"The TIMESTAMP column set in the WITH clause does not exist in the schema: '{ts_column}'"
+            )
+    wrap = P.wrap_single_value(props, session)
+    query_id = _next_query_id(engine, "CTAS" if stmt.kind == "TABLE" else "CSAS", stmt.name)
+    sink = Source(
+        name=stmt.name,
+        kind=stmt.kind,
+        topic=topic,
+        columns=columns,
+        key_format=key_fmt,
+        value_format=value_fmt,
+        timestamp_column=ts_column,
+        timestamp_format=P.prop(props, "TIMESTAMP_FORMAT"),
+        wrap_single_value=wrap,
+        sql=text,
+        created_by_query=query_id,
+    )
+    check_formats(sink)
+    existing = catalog.source(stmt.name)
+    if existing is not None:
+        for old in catalog.queries_writing(stmt.name):
+            stop_query(engine, old.query_id)
+    source_partitions = engine.log.describe_topic(source.topic).partitions
+    partitions = P.prop(props, "PARTITIONS") or session.get("ksql.sink.partitions") or source_partitions
+    replicas = P.prop(props, "REPLICAS") or session.get("ksql.sink.replicas") or 1
+    ensure_topic(engine, topic, {"partitions": int(partitions), "replicas": int(replicas)})
+    catalog.add_source(sink)
+    _start(engine, query_id, text, analysis, sink, session)
+    engine.record_command(text, session)
+    return CommandResult(text, f"Created query with ID {query_id}", query_id=query_id)
+
+
+def insert_into(engine, stmt: ast.InsertInto, text: str, session: dict[str, str]) -> CommandResult:
+    catalog = engine.catalog
+    target = catalog.source(stmt.target)
+    if target is None:
+        raise StatementError(f"{stmt.target} does not exist.")
+    if target.is_source:
+        raise StatementError(f"Cannot insert into read-only {target.kind.lower()}: {stmt.target}")
+    if target.header_columns:
+        raise StatementError(f"Cannot insert into {stmt.target} because it has header columns")
+    if target.is_table:
+        raise StatementError(
+            f"INSERT INTO can only be used to insert into a stream. {stmt.target} is a table."
+        )
+    check_supported(stmt.query)
+    analysis = analyze_select(stmt.query, catalog, session, sink_name=stmt.target, sink_kind="STREAM")
+    produced = [(c.name, c.type, c.namespace) for c in analysis.columns]
+    expected = [(c.name, c.type, c.namespace) for c in target.columns if not c.is_header]
+    if produced != expected:
+        result_schema = ", ".join(
+            f"`{n}` {t}{' KEY' if ns == KEY else ''}" for n, t, ns in produced
+        )
+        sink_schema = ", ".join(
+            f"`{n}` {t}{' KEY' if ns == KEY else ''}" for n, t, ns in expected
+        )
+        raise StatementError(
+            "Incompatible schema between results and sink.\n"
+            f"Result schema is {result_schema}\nSink schema is {sink_schema}"
+        )
+    query_id = _next_query_id(engine, "INSERTQUERY", None)
+    _start(engine, query_id, text, analysis, target, session, kind="INSERT")
+    engine.record_command(text, session)
+    return CommandResult(text, f"Created query with ID {query_id}", query_id=query_id)
+
+
+def terminate(engine, stmt: ast.Terminate, text: str, session: dict[str, str]) -> CommandResult:
+    if stmt.query_id is None:
+        for query_id in list(engine.catalog.queries):
+            stop_query(engine, query_id)
+        engine.record_command(text, session)
+        return CommandResult(text, "All queries terminated.")
+    query_id = stmt.query_id.upper()
+    if query_id not in engine.catalog.queries:
+        raise KsqlError(f"Unknown queryId: {stmt.query_id}")
+    stop_query(engine, query_id)
+    engine.record_command(text, session)
+    return CommandResult(text, "Query terminated.")
+
+
+def stop_query(engine, query_id: str) -> None:
+    engine.catalog.queries.pop(query_id, None)
+
+
+def _next_query_id(engine, prefix: str, name: str | None) -> str:
+    n = engine.query_counter
+    engine.query_counter += 1
+    return f"{prefix}_{name}_{n}" if name else f"{prefix}_{n}"
+
+
+def _start(engine, query_id: str, text: str, analysis: SelectAnalysis, sink: Source, session, kind="PERSISTENT") -> None:
+    source = analysis.source
+    log = engine.log
+    group = f"_confluent-ksql-{session.get('ksql.service.id', 'default_')}query_{query_id}"
+    partitions = log.describe_topic(source.topic).partitions
+    positions: dict[int, int] = {}
+    reset = session.get("auto.offset.reset", "latest").lower()
+    for p in range(partitions):
+        committed = log.offsets.committed(group, source.topic, p)
+        if committed is not None:
+            positions[p] = committed
+        elif reset == "earliest":
+            positions[p] = log.start_offset(source.topic, p)
+        else:
+            positions[p] = log.end_offset(source.topic, p)
+
+    def commit(offsets: dict[int, int]) -> None:
+        log.offsets.commit(group, {(source.topic, p): o for p, o in offsets.items()})
+
+    runner = StatelessQuery(
+        query_id, analysis, log, engine.processing_log, sink=sink, positions=positions, commit=commit
+    )
+    engine.catalog.queries[query_id] = PersistentQuery(
+        query_id=query_id,
+        sql=text,
+        sink=sink.name,
+        sources=(source.name,),
+        kind=kind,
+        runner=runner,
+    )
+
+
+__all__ = ["create_as_select", "insert_into", "terminate", "stop_query", "VALUE"]

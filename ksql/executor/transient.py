@@ -1,0 +1,64 @@
+"""Transient queries: push queries (EMIT CHANGES) as row iterators, pull queries over streams."""
+
+from __future__ import annotations
+
+import itertools
+import threading
+from collections import deque
+from collections.abc import Iterator
+
+import pyarrow as pa
+
+from ksql import ast
+from ksql.analyzer.select import analyze_select
+from ksql.errors import StatementError
+from ksql.executor.persistent import check_supported
+from ksql.results import QueryColumn, RowsResult
+from ksql.runtime.runner import ROWTIME_OUT, StatelessQuery
+
+_ids = itertools.count()
+
+
+def run_query(engine, stmt: ast.QueryStatement, text: str, session: dict[str, str]) -> RowsResult:
+    query = stmt.query
+    check_supported(query)
+    analysis = analyze_select(query, engine.catalog, session, sink_name=None, sink_kind=None)
+    source = analysis.source
+    is_pull = query.emit is None
+    if is_pull and source.is_table:
+        raise StatementError("Pull queries on tables are not supported yet")
+    partitions = engine.log.describe_topic(source.topic).partitions
+    reset = session.get("auto.offset.reset", "latest").lower()
+    positions = {}
+    ends = {}
+    for p in range(partitions):
+        ends[p] = engine.log.end_offset(source.topic, p)
+        start = engine.log.start_offset(source.topic, p)
+        positions[p] = start if (is_pull or reset == "earliest") else ends[p]
+    buffer: deque[list] = deque()
+
+    def emit(out: pa.Table) -> None:
+        for row in out.drop_columns([ROWTIME_OUT]).to_pylist():
+            buffer.append(list(row.values()))
+
+    query_id = f"transient_{source.name}_{next(_ids)}"
+    runner = StatelessQuery(
+        query_id, analysis, engine.log, engine.processing_log, emit=emit, positions=positions
+    )
+    stopped = threading.Event()
+    columns = tuple(QueryColumn(c.name, str(c.type)) for c in analysis.columns)
+
+    def rows() -> Iterator[list]:
+        while not stopped.is_set():
+            while buffer:
+                yield buffer.popleft()
+            if runner.finished:
+                return
+            if is_pull and all(runner.reader.positions.get(p, 0) >= ends[p] for p in ends):
+                return
+            if not runner.step():
+                if is_pull:
+                    return
+                engine.log.wait_for_append(0.1)
+
+    return RowsResult(text, query_id, columns, rows(), is_pull=is_pull, closer=stopped.set)

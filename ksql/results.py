@@ -1,0 +1,120 @@
+"""Typed results of executing statements; the server and shell render these."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from ksql.catalog import PersistentQuery, Source
+
+
+@dataclass(frozen=True, slots=True)
+class Result:
+    """Base of statement results; statement_text is the statement as written."""
+
+
+@dataclass(frozen=True, slots=True)
+class CommandResult(Result):
+    """A statement that changed something: DDL, persistent queries, SET, TERMINATE..."""
+
+    statement_text: str
+    message: str
+    command_id: str = ""
+    query_id: str | None = None
+    status: str = "SUCCESS"
+    warnings: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class SourceListResult(Result):
+    statement_text: str
+    kind: str  # STREAM or TABLE
+    sources: tuple[Source, ...]
+    extended: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class QueryListResult(Result):
+    statement_text: str
+    queries: tuple[PersistentQuery, ...]
+    extended: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class TopicInfoRow:
+    name: str
+    partitions: int
+    replicas: int
+
+
+@dataclass(frozen=True, slots=True)
+class TopicListResult(Result):
+    statement_text: str
+    topics: tuple[TopicInfoRow, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class SourceDescriptionResult(Result):
+    statement_text: str
+    source: Source
+    extended: bool
+    readers: tuple[str, ...] = ()
+    writers: tuple[str, ...] = ()
+    partitions: int = 1
+    replicas: int = 1
+    statistics: str = ""
+    error_stats: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class PropertiesResult(Result):
+    statement_text: str
+    properties: dict[str, str] = field(hash=False)
+    overwritten: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class VariablesResult(Result):
+    statement_text: str
+    variables: dict[str, str] = field(hash=False)
+
+
+@dataclass(frozen=True, slots=True)
+class TypeListResult(Result):
+    statement_text: str
+    types: dict[str, str] = field(hash=False)
+
+
+@dataclass(frozen=True, slots=True)
+class ExplainResult(Result):
+    statement_text: str
+    query_id: str | None
+    plan: str
+    sql: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class QueryColumn:
+    name: str
+    type: str
+    is_key: bool = False
+
+
+@dataclass(slots=True)
+class RowsResult(Result):
+    """A push or pull query: its output columns and an iterator of rows (lists of values).
+
+    For push queries rows arrive as the query produces them; close() stops the query.
+    """
+
+    statement_text: str
+    query_id: str
+    columns: tuple[QueryColumn, ...]
+    rows: Iterator[list[Any]]
+    is_pull: bool = False
+    closer: Any = None
+
+    def close(self) -> None:
+        if self.closer is not None:
+            self.closer()

@@ -1,0 +1,152 @@
+"""Raw topic records -> typed Arrow rows of a source (key, value, headers, pseudo columns)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from ksql.catalog import HEADER, HEADERS, Source
+from ksql.formats.base import get_format
+from ksql.types import BIGINT, TIMESTAMP
+
+
+@dataclass(frozen=True, slots=True)
+class Decoded:
+    """Rows that decoded, and (offset, partition, reason) for those that did not."""
+
+    table: pa.Table
+    errors: list[tuple[int, int, str]]
+
+
+def _format_columns(columns) -> list[tuple[str, object]]:
+    return [(c.name, c.type) for c in columns]
+
+
+class SourceDecoder:
+    """Decodes batches of one source's topic; built once per query."""
+
+    def __init__(self, source: Source) -> None:
+        self.source = source
+        self.key_columns = _format_columns(source.key_columns)
+        self.value_columns = _format_columns(source.value_columns)
+        self.key_format = get_format(source.key_format.name, source.key_format.properties)
+        self.value_format = get_format(source.value_format.name, source.value_format.properties)
+
+    def decode(self, records: pa.RecordBatch | pa.Table) -> Decoded:
+        source = self.source
+        if isinstance(records, pa.RecordBatch):
+            records = pa.Table.from_batches([records])
+        errors: list[tuple[int, int, str]] = []
+        if not source.is_table:
+            # Streams ignore records without a value (tombstones).
+            records = records.filter(pc.is_valid(records.column("value")))
+        n = records.num_rows
+        arrays: dict[str, pa.ChunkedArray | pa.Array] = {}
+        bad = None
+
+        key_result = self.key_format.decode(
+            records.column("key").combine_chunks(), self.key_columns, wrap_single=False
+        )
+        for name, _ in self.key_columns:
+            arrays[name] = key_result.table.column(name)
+        bad = _merge_errors(bad, key_result.errors)
+
+        value_result = self.value_format.decode(
+            records.column("value").combine_chunks(),
+            self.value_columns,
+            wrap_single=source.wrap_single_value,
+        )
+        for name, _ in self.value_columns:
+            arrays[name] = value_result.table.column(name)
+        bad = _merge_errors(bad, value_result.errors)
+
+        for column in source.header_columns:
+            arrays[column.name] = _header_column(records.column("headers"), column)
+
+        arrays["ROWTIME"] = records.column("timestamp")
+        arrays["ROWPARTITION"] = records.column("partition")
+        arrays["ROWOFFSET"] = records.column("offset")
+        ordered = {c.name: arrays[c.name] for c in source.columns}
+        ordered.update({k: arrays[k] for k in ("ROWTIME", "ROWPARTITION", "ROWOFFSET")})
+        table = pa.table(ordered) if n else _empty_table(source, ordered)
+
+        if source.timestamp_column is not None:
+            table, ts_errors = _apply_timestamp_column(table, source)
+            bad = _merge_errors(bad, ts_errors)
+
+        if bad is not None and bad.null_count < len(bad):
+            failed = pc.is_valid(bad)
+            rows = table.filter(failed)
+            reasons = bad.filter(failed).to_pylist()
+            offs = rows.column("ROWOFFSET").to_pylist()
+            parts = rows.column("ROWPARTITION").to_pylist()
+            errors = list(zip(parts, offs, reasons, strict=True))
+            table = table.filter(pc.invert(failed))
+        return Decoded(table, errors)
+
+
+def _empty_table(source: Source, arrays: dict) -> pa.Table:
+    fields = [pa.field(c.name, c.type.arrow()) for c in source.columns]
+    fields += [
+        pa.field("ROWTIME", pa.int64()),
+        pa.field("ROWPARTITION", pa.int32()),
+        pa.field("ROWOFFSET", pa.int64()),
+    ]
+    return pa.table({f.name: pa.array([], f.type) for f in fields})
+
+
+def _merge_errors(current: pa.Array | None, new: pa.Array | None) -> pa.Array | None:
+    if new is None:
+        return current
+    if isinstance(new, pa.ChunkedArray):
+        new = new.combine_chunks()
+    if current is None:
+        return new
+    return pc.coalesce(current, new)
+
+
+def _header_column(headers: pa.ChunkedArray, column) -> pa.Array:
+    """HEADERS: the whole list as ARRAY<STRUCT<KEY, VALUE>>; HEADER('k'): the last value of k."""
+    headers = headers.combine_chunks()
+    target = column.type.arrow()
+    if column.namespace == HEADERS:
+        flat = headers.flatten()
+        renamed = pa.StructArray.from_arrays(
+            [flat.field("key"), flat.field("value")], names=["KEY", "VALUE"]
+        )
+        return pa.ListArray.from_arrays(headers.offsets, renamed, mask=headers.is_null()).cast(target)
+    assert column.namespace == HEADER
+    # Per-row scan of usually tiny header lists: headers are rare and small.
+    values = []
+    for row in headers.to_pylist():
+        found = None
+        for h in row or ():
+            if h["key"] == column.header_key:
+                found = h["value"]
+        values.append(found)
+    return pa.array(values, pa.binary())
+
+
+def _apply_timestamp_column(table: pa.Table, source: Source) -> tuple[pa.Table, pa.Array | None]:
+    """ROWTIME from the TIMESTAMP column; rows with a null or negative one are errors."""
+    column = source.column(source.timestamp_column)  # type: ignore[arg-type]
+    values = table.column(column.name).combine_chunks()
+    if column.type == TIMESTAMP:
+        ms = values.cast(pa.int64())
+    elif column.type == BIGINT:
+        ms = values
+    else:
+        from ksql.runtime.timestamps import parse_timestamp_strings
+
+        ms = parse_timestamp_strings(values, source.timestamp_format)
+    invalid = pc.or_kleene(pc.is_null(ms), pc.less(pc.fill_null(ms, 0), 0))
+    reason = pc.if_else(
+        invalid,
+        pa.scalar(f"Invalid timestamp in column {column.name}", pa.string()),
+        pa.scalar(None, pa.string()),
+    )
+    index = table.schema.get_field_index("ROWTIME")
+    table = table.set_column(index, "ROWTIME", pc.fill_null(ms, 0))
+    return table, reason

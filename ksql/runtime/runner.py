@@ -1,0 +1,140 @@
+"""Drives one query: read a micro-batch from its source topic, run the operators, write, commit."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import duckdb
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from ksql.analyzer.select import SelectAnalysis, select_list_sql
+from ksql.catalog import Source
+from ksql.runtime.decode import SourceDecoder
+from ksql.runtime.encode import SinkEncoder
+from ksql.runtime.processing_log import ProcessingLog
+
+ROWTIME_OUT = "__KSQL_ROWTIME"
+
+
+@dataclass(slots=True)
+class SourcePosition:
+    """Next offset to read per partition of the source topic."""
+
+    offsets: dict[int, int]
+
+
+class TopicReader:
+    """Reads records of all partitions of a topic from tracked positions."""
+
+    def __init__(self, log, topic: str, positions: dict[int, int]) -> None:
+        self.log = log
+        self.topic = topic
+        self.positions = positions
+
+    def poll(self, max_records: int) -> pa.Table | None:
+        batches = []
+        partitions = self.log.describe_topic(self.topic).partitions
+        per_partition = max(1, max_records // max(1, partitions))
+        for p in range(partitions):
+            start = self.positions.get(p, 0)
+            batch = self.log.read(self.topic, p, start, per_partition)
+            if batch.num_rows:
+                batches.append(batch)
+                self.positions[p] = int(batch.column("offset")[-1].as_py()) + 1
+        if not batches:
+            return None
+        table = pa.Table.from_batches(batches)
+        if len(batches) > 1:
+            # Across partitions, process in event-time order as Kafka Streams picks the
+            # partition head with the lowest timestamp.
+            table = table.sort_by([("timestamp", "ascending"), ("partition", "ascending"),
+                                   ("offset", "ascending")])
+        return table
+
+
+class StatelessQuery:
+    """Filter / project / re-key, evaluated by DuckDB over each decoded micro-batch."""
+
+    def __init__(
+        self,
+        query_id: str,
+        analysis: SelectAnalysis,
+        log,
+        processing_log: ProcessingLog,
+        *,
+        sink: Source | None = None,
+        emit: Callable[[pa.Table], None] | None = None,
+        positions: dict[int, int] | None = None,
+        commit: Callable[[dict[int, int]], None] | None = None,
+    ) -> None:
+        self.query_id = query_id
+        self.analysis = analysis
+        self.log = log
+        self.processing_log = processing_log
+        self.sink = sink
+        self.emit = emit
+        self.commit = commit
+        self.decoder = SourceDecoder(analysis.source)
+        self.encoder = SinkEncoder(sink) if sink is not None else None
+        self.reader = TopicReader(log, analysis.source.topic, positions or {})
+        self.con = duckdb.connect()
+        where = f" WHERE {analysis.where_sql}" if analysis.where_sql else ""
+        select = select_list_sql(analysis.columns)
+        select = f"{select}, " if select else ""
+        self.sql = f'SELECT {select}"ROWTIME" AS "{ROWTIME_OUT}" FROM batch{where}'
+        self.output_schema = pa.schema(
+            [pa.field(c.name, c.type.arrow()) for c in analysis.columns]
+            + [pa.field(ROWTIME_OUT, pa.int64())]
+        )
+        self.emitted = 0
+
+    def step(self, max_records: int = 65536) -> int:
+        """Process one micro-batch; returns the number of source records consumed."""
+        # Step 1: read.
+        records = self.reader.poll(max_records)
+        if records is None:
+            return 0
+        consumed = records.num_rows
+        # Step 2: decode; bad records go to the processing log.
+        decoded = self.decoder.decode(records)
+        self.processing_log.report(self.query_id, self.analysis.source.topic, decoded.errors)
+        # Step 3: compute.
+        if decoded.table.num_rows:
+            out = self._compute(decoded.table)
+            if self.analysis.limit is not None:
+                out = out.slice(0, max(0, self.analysis.limit - self.emitted))
+            self.emitted += out.num_rows
+            # Step 4: write.
+            if out.num_rows:
+                self._write(out)
+        # Step 5: commit the source positions after the output is written.
+        if self.commit is not None:
+            self.commit(dict(self.reader.positions))
+        return consumed
+
+    @property
+    def finished(self) -> bool:
+        return self.analysis.limit is not None and self.emitted >= self.analysis.limit
+
+    def _compute(self, table: pa.Table) -> pa.Table:
+        self.con.register("batch", table)
+        try:
+            out = self.con.sql(self.sql).to_arrow_table()
+        finally:
+            self.con.unregister("batch")
+        return out.cast(self.output_schema)
+
+    def _write(self, out: pa.Table) -> None:
+        if self.encoder is not None and self.sink is not None:
+            timestamps = out.column(ROWTIME_OUT).combine_chunks()
+            if self.sink.timestamp_column is not None:
+                ts = out.column(self.sink.timestamp_column).combine_chunks()
+                if pa.types.is_timestamp(ts.type):
+                    ts = ts.cast(pa.int64())
+                timestamps = pc.coalesce(ts.cast(pa.int64()), timestamps)
+            records = self.encoder.encode(out, timestamps)
+            self.log.produce(self.sink.topic, records)
+        if self.emit is not None:
+            self.emit(out)
