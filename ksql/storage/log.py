@@ -1,0 +1,413 @@
+"""The embedded topic log: durable, partitioned, append-only topics in a data directory.
+
+Layout under the root directory:
+
+    .lock                         exclusive flock: one process per data directory
+    topics/<topic>/topic.json     partitions, replicas, config overrides
+    topics/<topic>/<partition>/<base offset>.log   segments (see segment.py)
+    offsets/offsets.sqlite        consumer-group offsets (see offsets.py)
+    tmp/, trash/                  staging for atomic topic create / delete
+
+Durability: an append returns after one write(2) of a whole frame. With `fsync=False` the data
+sits in the OS page cache, so it survives a crash or kill of this process but an OS crash or
+power loss may lose the most recent appends (segments are fsynced when they roll). With
+`fsync=True` every append is fdatasync'ed before it is acknowledged. In both modes a torn frame
+at the tail is detected by length/CRC on open and truncated, never surfacing partial records.
+"""
+
+from __future__ import annotations
+
+import errno
+import fcntl
+import logging
+import os
+import shutil
+import threading
+import uuid
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Self
+
+import numpy as np
+import orjson
+import pyarrow as pa
+
+from ksql.errors import ExecutionError, TopicError
+from ksql.storage.offsets import OffsetStore
+from ksql.storage.partition import Partition
+from ksql.storage.partitioner import partition_for_keys
+from ksql.storage.records import make_records, normalize, read_schema, records_schema
+from ksql.storage.segment import Segment, fsync_dir
+from ksql.storage.topics import TopicConfig, TopicInfo, validate_topic_name
+
+__all__ = [
+    "TopicInfo",
+    "TopicLog",
+    "make_records",
+    "read_schema",
+    "records_schema",
+]
+
+_log = logging.getLogger(__name__)
+
+TOPIC_FILE = "topic.json"
+AppendListener = Callable[[str, int, int], None]
+
+
+class _Topic:
+    """Open state of one topic: its description, partitions and sticky null-key partition."""
+
+    __slots__ = ("info", "partitions", "sticky")
+
+    def __init__(self, info: TopicInfo, partitions: list[Partition]) -> None:
+        self.info = info
+        self.partitions = partitions
+        self.sticky = 0
+
+    def next_sticky(self) -> int:
+        # Kafka's producer sticks null-key records to one partition per batch and moves on.
+        p = self.sticky % len(self.partitions)
+        self.sticky += 1
+        return p
+
+
+class TopicLog:
+    """Topics on local disk with Kafka's offsets, partitioning, retention and compaction."""
+
+    def __init__(self, root_dir: str | Path, *, fsync: bool = False) -> None:
+        self.root = Path(root_dir)
+        self.fsync = fsync
+        self.root.mkdir(parents=True, exist_ok=True)
+        self._lock_fd: int | None = _lock_directory(self.root)
+        self._meta = threading.RLock()
+        self._cond = threading.Condition()
+        self._seq = 0
+        self._listeners: list[AppendListener] = []
+        self._topics: dict[str, _Topic] = {}
+        self._closed = False
+        self.recovered_bytes = 0
+        try:
+            self._open()
+            self.offsets = OffsetStore(self.root / "offsets", fsync=fsync)
+        except BaseException:
+            self._release_lock()
+            raise
+
+    def _open(self) -> None:
+        # Step 1: drop leftovers of creates and deletes that a crash interrupted.
+        for leftover in ("tmp", "trash"):
+            shutil.rmtree(self.root / leftover, ignore_errors=True)
+        topics_dir = self.root / "topics"
+        topics_dir.mkdir(exist_ok=True)
+        # Step 2: open every topic; partitions recover their segments (torn tails cut).
+        for path in sorted(topics_dir.iterdir()):
+            meta_path = path / TOPIC_FILE
+            if not meta_path.is_file():
+                continue
+            meta = orjson.loads(meta_path.read_bytes())
+            info = TopicInfo(
+                name=meta["name"],
+                partitions=int(meta["partitions"]),
+                replicas=int(meta["replicas"]),
+                config=dict(meta.get("config") or {}),
+            )
+            topic = self._open_topic(info, path)
+            self.recovered_bytes += sum(p.truncated_bytes for p in topic.partitions)
+            self._topics[info.name] = topic
+        if self.recovered_bytes:
+            _log.warning(
+                "Recovered topic log %s: truncated %d torn bytes", self.root, self.recovered_bytes
+            )
+
+    def _open_topic(self, info: TopicInfo, path: Path) -> _Topic:
+        config = TopicConfig.parse(info.config)
+        parts = [
+            Partition(path / str(p), p, config, fsync=self.fsync) for p in range(info.partitions)
+        ]
+        return _Topic(info, parts)
+
+    # Topics --------------------------------------------------------------------------------
+
+    def create_topic(
+        self,
+        name: str,
+        partitions: int = 1,
+        replicas: int = 1,
+        config: Mapping[str, str] | None = None,
+    ) -> TopicInfo:
+        validate_topic_name(name)
+        if int(partitions) < 1:
+            raise TopicError(f"Number of partitions must be larger than 0 for topic {name}")
+        if int(replicas) < 1:
+            raise TopicError(f"Replication factor must be larger than 0 for topic {name}")
+        config = {str(k): str(v) for k, v in (config or {}).items()}
+        TopicConfig.parse(config)
+        info = TopicInfo(name, int(partitions), int(replicas), config)
+        with self._meta:
+            self._check_open()
+            if name in self._topics:
+                raise TopicError(f"Topic '{name}' already exists.")
+            # Step 1: build the topic in a staging directory.
+            staging = self.root / "tmp" / uuid.uuid4().hex
+            staging.mkdir(parents=True)
+            for p in range(info.partitions):
+                (staging / str(p)).mkdir()
+                Segment.create(staging / str(p), 0)
+            meta = {
+                "name": name,
+                "partitions": info.partitions,
+                "replicas": info.replicas,
+                "config": config,
+            }
+            with open(staging / TOPIC_FILE, "wb") as f:
+                f.write(orjson.dumps(meta))
+                f.flush()
+                os.fsync(f.fileno())
+            # Step 2: publish it with one atomic rename.
+            final = self.root / "topics" / name
+            os.replace(staging, final)
+            fsync_dir(self.root / "topics")
+            self._topics[name] = self._open_topic(info, final)
+        return info
+
+    def topic_exists(self, name: str) -> bool:
+        with self._meta:
+            return name in self._topics
+
+    def describe_topic(self, name: str) -> TopicInfo:
+        return self._topic(name).info
+
+    def list_topics(self) -> list[TopicInfo]:
+        with self._meta:
+            return [self._topics[n].info for n in sorted(self._topics)]
+
+    def delete_topic(self, name: str) -> None:
+        with self._meta:
+            topic = self._topic(name)
+            del self._topics[name]
+            for part in topic.partitions:
+                part.close()
+            # Step 1: one rename makes the topic disappear atomically.
+            trash = self.root / "trash"
+            trash.mkdir(exist_ok=True)
+            doomed = trash / uuid.uuid4().hex
+            os.replace(self.root / "topics" / name, doomed)
+            fsync_dir(self.root / "topics")
+            # Step 2: reclaim the space; a crash here is cleaned up on the next open.
+            shutil.rmtree(doomed, ignore_errors=True)
+            self.offsets.delete_topic(name)
+        self._notify()
+
+    # Records -------------------------------------------------------------------------------
+
+    def append(self, topic: str, partition: int, batch: pa.RecordBatch | pa.Table) -> int:
+        """Append all records to one partition; returns the offset of the first one."""
+        part = self._partition(topic, partition)
+        records = normalize(batch)
+        base = part.append(records)
+        if records.num_rows:
+            self._notify(((topic, partition, base + records.num_rows),))
+        return base
+
+    def produce(self, topic: str, batch: pa.RecordBatch | pa.Table) -> None:
+        """Append records placed by their `partition` column, else by Kafka's partitioner."""
+        t = self._topic(topic)
+        n = len(t.partitions)
+        if isinstance(batch, pa.Table):
+            batch = batch.combine_chunks()
+        explicit = batch.column("partition") if "partition" in batch.schema.names else None
+        records = normalize(batch)
+        rows = records.num_rows
+        if rows == 0:
+            return
+        # Step 1: explicit partitions win; -1 marks rows still to place.
+        if explicit is not None:
+            parts = explicit.cast(pa.int32()).fill_null(-1).to_numpy().astype(np.int32)
+        else:
+            parts = np.full(rows, -1, dtype=np.int32)
+        unplaced = parts < 0
+        if unplaced.any():
+            if n == 1:
+                parts[unplaced] = 0
+            else:
+                # Step 2: keyed rows go where murmur2 of the key says.
+                hashed = partition_for_keys(records.column("key"), n).fill_null(-1).to_numpy()
+                parts = np.where(unplaced, hashed, parts).astype(np.int32)
+                # Step 3: null keys stick to one partition for the whole call.
+                nulls = parts < 0
+                if nulls.any():
+                    parts[nulls] = t.next_sticky()
+        bad = (parts < 0) | (parts >= n)
+        if bad.any():
+            raise TopicError(
+                f"Invalid partition {int(parts[bad][0])} for topic '{topic}' with {n} partitions"
+            )
+        # Step 4: split per partition with a stable sort, keeping each partition's order.
+        events = []
+        if n == 1 or (parts == parts[0]).all():
+            p = int(parts[0])
+            base = t.partitions[p].append(records)
+            events.append((topic, p, base + rows))
+        else:
+            order = np.argsort(parts, kind="stable")
+            counts = np.bincount(parts, minlength=n)
+            ordered = records.take(pa.array(order))
+            start = 0
+            for p in range(n):
+                c = int(counts[p])
+                if c:
+                    base = t.partitions[p].append(ordered.slice(start, c))
+                    events.append((topic, p, base + c))
+                start += c
+        self._notify(events)
+
+    def read(
+        self, topic: str, partition: int, offset: int, max_records: int = 65536
+    ) -> pa.RecordBatch:
+        """Records from `offset` on (or the earliest still kept), with partition and offset."""
+        return self._partition(topic, partition).read(int(offset), int(max_records))
+
+    def start_offset(self, topic: str, partition: int) -> int:
+        return self._partition(topic, partition).start_offset()
+
+    def end_offset(self, topic: str, partition: int) -> int:
+        """The next offset to be written (Kafka's log end offset / high watermark)."""
+        return self._partition(topic, partition).end_offset()
+
+    def offset_for_timestamp(self, topic: str, partition: int, timestamp_ms: int) -> int | None:
+        """Earliest offset with timestamp >= `timestamp_ms`, or None (Kafka's offsetsForTimes)."""
+        return self._partition(topic, partition).offset_for_timestamp(timestamp_ms)
+
+    # Cleanup -------------------------------------------------------------------------------
+
+    def apply_retention(self, topic: str | None = None) -> int:
+        """Delete segments past retention.ms / retention.bytes; returns segments deleted."""
+        names = [topic] if topic is not None else [t.name for t in self.list_topics()]
+        return sum(p.apply_retention() for n in names for p in self._topic(n).partitions)
+
+    def compact(self, topic: str) -> int:
+        """Keep the latest record per key (offsets unchanged); returns records removed."""
+        t = self._topic(topic)
+        if not TopicConfig.parse(t.info.config).compact:
+            raise TopicError(f"Topic '{topic}' does not have cleanup.policy=compact")
+        return sum(p.compact() for p in t.partitions)
+
+    def flush(self) -> None:
+        """fsync every partition's active segment (a durability barrier with fsync=False)."""
+        with self._meta:
+            topics = list(self._topics.values())
+        for t in topics:
+            for p in t.partitions:
+                p.sync()
+
+    # Change notification -------------------------------------------------------------------
+
+    @property
+    def append_seq(self) -> int:
+        """Counter bumped on every append; pass it to `wait_for_append(since=...)`."""
+        with self._cond:
+            return self._seq
+
+    def wait_for_append(self, timeout_s: float, since: int | None = None) -> bool:
+        """Sleep until an append happens (after `since`, if given) or timeout; True if one did."""
+        with self._cond:
+            seen = self._seq if since is None else since
+            return self._cond.wait_for(lambda: self._seq > seen or self._closed, timeout_s) and (
+                self._seq > seen
+            )
+
+    def add_listener(self, listener: AppendListener) -> None:
+        """Call `listener(topic, partition, end_offset)` after every append."""
+        with self._cond:
+            self._listeners.append(listener)
+
+    def remove_listener(self, listener: AppendListener) -> None:
+        with self._cond:
+            self._listeners.remove(listener)
+
+    def _notify(self, events: tuple | list = ()) -> None:
+        with self._cond:
+            self._seq += 1
+            self._cond.notify_all()
+            listeners = list(self._listeners)
+        for listener in listeners:
+            for topic, partition, end in events:
+                try:
+                    listener(topic, partition, end)
+                except Exception:  # noqa: BLE001 - a listener must not fail the append
+                    _log.exception("Topic log listener failed")
+
+    # Lifecycle -----------------------------------------------------------------------------
+
+    def close(self) -> None:
+        with self._meta:
+            if self._closed:
+                return
+            self._closed = True
+            for t in self._topics.values():
+                for p in t.partitions:
+                    p.close()
+            self._topics.clear()
+            self.offsets.close()
+            self._release_lock()
+        with self._cond:
+            self._cond.notify_all()
+
+    def __del__(self) -> None:
+        # An abandoned log must not keep the directory locked for the rest of the process.
+        try:
+            if not getattr(self, "_closed", True):
+                self.close()
+        except Exception:  # noqa: BLE001, S110 - nothing useful to do during finalization
+            pass
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _release_lock(self) -> None:
+        if self._lock_fd is not None:
+            fcntl.flock(self._lock_fd, fcntl.LOCK_UN)
+            os.close(self._lock_fd)
+            self._lock_fd = None
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise ExecutionError(f"The topic log at {self.root} is closed")
+
+    def _topic(self, name: str) -> _Topic:
+        with self._meta:
+            self._check_open()
+            topic = self._topics.get(name)
+        if topic is None:
+            raise TopicError(f"Topic '{name}' does not exist")
+        return topic
+
+    def _partition(self, topic: str, partition: int) -> Partition:
+        parts = self._topic(topic).partitions
+        if not 0 <= partition < len(parts):
+            raise TopicError(
+                f"Partition {partition} does not exist in topic '{topic}' ({len(parts)} partitions)"
+            )
+        return parts[partition]
+
+
+def _lock_directory(root: Path) -> int:
+    """Take an exclusive, non-blocking flock; the OS drops it if the process dies."""
+    fd = os.open(root / ".lock", os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError as e:
+        holder = os.pread(fd, 32, 0).decode(errors="replace").strip() or "unknown"
+        os.close(fd)
+        if e.errno in (errno.EWOULDBLOCK, errno.EACCES, errno.EAGAIN):
+            raise ExecutionError(
+                f"The data directory {root} is already in use by another ksql process "
+                f"(pid {holder}); stop it or choose another directory"
+            ) from None
+        raise
+    os.ftruncate(fd, 0)
+    os.pwrite(fd, str(os.getpid()).encode(), 0)
+    return fd
