@@ -9,9 +9,10 @@ from typing import Any
 from ksql.catalog import PersistentQuery, Source
 
 
-@dataclass(frozen=True, slots=True)
 class Result:
-    """Base of statement results; statement_text is the statement as written."""
+    """Base of statement results; every result carries statement_text, the statement as written."""
+
+    __slots__ = ()
 
 
 @dataclass(frozen=True, slots=True)
