@@ -14,6 +14,7 @@ from ksql.conformance.compare import describe, same
 from ksql.engine import Engine
 from ksql.errors import KsqlError, ParseError
 from ksql.formats.base import get_format
+from ksql.runtime.encode import split_windowed_key
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,6 +137,17 @@ def _produce(engine: Engine, record: dict) -> None:
     engine.produce(topic, key_bytes, value_bytes, int(record.get("timestamp") or 0), headers)
 
 
+def _split_window(source: Source | None, key: bytes | None) -> tuple[bytes | None, dict | None]:
+    """A windowed sink's key bytes carry the window; the harness compares it separately."""
+    if source is None or source.window is None or key is None:
+        return key, None
+    session = source.window.kind == "SESSION"
+    raw, start, end = split_windowed_key(key, session=session)
+    if end is None:
+        end = start + (source.window.size_ms or 0)
+    return raw, {"start": start, "end": end, "type": "session" if session else "time"}
+
+
 def _decode_output(source: Source | None, key: bytes | None, value: bytes | None):
     if source is None:
         return (None if key is None else key.decode(errors="replace"),
@@ -165,7 +177,10 @@ def _check_outputs(engine: Engine, case: Case) -> str:
             actual = [_decode_output(source, r["key"], r["value"]) for r in rows[:5]]
             return f"{topic}: expected {len(expected)} records, got {len(rows)}: {describe(actual)}"
         for index, (want, row) in enumerate(zip(expected, rows, strict=True)):
-            key, value = _decode_output(source, row["key"], row["value"])
+            raw_key, window = _split_window(source, row["key"])
+            key, value = _decode_output(source, raw_key, row["value"])
+            if "window" in want and want["window"] != window:
+                return f"{topic}[{index}]: window {window} != expected {want['window']}"
             if "key" in want and not same(want["key"], key):
                 return f"{topic}[{index}]: key {describe(key)} != expected {describe(want['key'])}"
             if not same(want.get("value"), value):

@@ -77,5 +77,6 @@ def _evaluate(target: Source, names: list[str], values: tuple[ast.Expr, ...]) ->
             )
         selects.append(f"TRY_CAST({compiled.sql} AS {column_type.duckdb()})")
     con = duckdb.connect()
-    result = con.sql("SELECT " + ", ".join(selects)).fetchone()
+    rows = con.execute("SELECT " + ", ".join(selects)).fetchall()
+    result = rows[0] if rows else None
     return dict(zip(names, result, strict=True)) if result else {}

@@ -4,33 +4,41 @@ from __future__ import annotations
 
 from ksql import ast
 from ksql.analyzer import properties as P
+from ksql.analyzer.aggregate import AggregateAnalysis, analyze_aggregate, is_aggregation
 from ksql.analyzer.select import SelectAnalysis, analyze_select
-from ksql.catalog import KEY, VALUE, Column, PersistentQuery, Source
+from ksql.catalog import KEY, VALUE, Column, PersistentQuery, Source, WindowInfo
 from ksql.errors import KsqlError, StatementError
 from ksql.executor.ddl import check_formats, check_replace, ensure_topic
 from ksql.results import CommandResult
+from ksql.runtime.aggregation_query import AggregationQuery
 from ksql.runtime.runner import StatelessQuery
 
 
 def check_supported(query: ast.Query) -> None:
-    if query.group_by or query.window is not None:
-        raise StatementError("Aggregations are not supported yet")
     if not isinstance(query.from_, ast.SourceRef):
         raise StatementError("Joins are not supported yet")
 
 
-def result_kind(query: ast.Query, analysis: SelectAnalysis) -> str:
-    return "TABLE" if analysis.source.is_table else "STREAM"
+def analyze(query: ast.Query, catalog, session, *, sink_name: str | None, sink_kind: str | None):
+    """The analysis of a persistent query's SELECT: an aggregation or a stateless query."""
+    check_supported(query)
+    if is_aggregation(query):
+        return analyze_aggregate(query, catalog, session, sink_name=sink_name)
+    return analyze_select(query, catalog, session, sink_name=sink_name, sink_kind=sink_kind)
+
+
+def result_kind(analysis: SelectAnalysis | AggregateAnalysis) -> str:
+    if isinstance(analysis, AggregateAnalysis) or analysis.source.is_table:
+        return "TABLE"
+    return "STREAM"
 
 
 def create_as_select(engine, stmt: ast.CreateAsSelect, text: str, session: dict[str, str]) -> CommandResult:
     catalog = engine.catalog
     if check_replace(engine, stmt.name, stmt.kind, stmt.or_replace, stmt.if_not_exists, False):
         return CommandResult(text, f"{stmt.kind.title()} {stmt.name} already exists.")
-    query = stmt.query
-    check_supported(query)
-    analysis = analyze_select(query, catalog, session, sink_name=stmt.name, sink_kind=stmt.kind)
-    produced = result_kind(query, analysis)
+    analysis = analyze(stmt.query, catalog, session, sink_name=stmt.name, sink_kind=stmt.kind)
+    produced = result_kind(analysis)
     if produced != stmt.kind:
         wanted = "CREATE STREAM AS SELECT" if produced == "STREAM" else "CREATE TABLE AS SELECT"
         raise StatementError(
@@ -61,6 +69,7 @@ def create_as_select(engine, stmt: ast.CreateAsSelect, text: str, session: dict[
         value_format=value_fmt,
         timestamp_column=ts_column,
         timestamp_format=P.prop(props, "TIMESTAMP_FORMAT"),
+        window=_window_info(analysis),
         wrap_single_value=wrap,
         sql=text,
         created_by_query=query_id,
@@ -93,8 +102,7 @@ def insert_into(engine, stmt: ast.InsertInto, text: str, session: dict[str, str]
         raise StatementError(
             f"INSERT INTO can only be used to insert into a stream. {stmt.target} is a table."
         )
-    check_supported(stmt.query)
-    analysis = analyze_select(stmt.query, catalog, session, sink_name=stmt.target, sink_kind="STREAM")
+    analysis = analyze(stmt.query, catalog, session, sink_name=stmt.target, sink_kind="STREAM")
     produced = [(c.name, c.type, c.namespace) for c in analysis.columns]
     expected = [(c.name, c.type, c.namespace) for c in target.columns if not c.is_header]
     if produced != expected:
@@ -132,6 +140,13 @@ def stop_query(engine, query_id: str) -> None:
     engine.catalog.queries.pop(query_id, None)
 
 
+def _window_info(analysis) -> WindowInfo | None:
+    window = getattr(analysis, "window", None)
+    if window is None:
+        return None
+    return WindowInfo(window.kind, None if window.kind == "SESSION" else window.size_ms)
+
+
 def _next_query_id(engine, prefix: str, name: str | None) -> str:
     n = engine.query_counter
     engine.query_counter += 1
@@ -157,9 +172,18 @@ def _start(engine, query_id: str, text: str, analysis: SelectAnalysis, sink: Sou
     def commit(offsets: dict[int, int]) -> None:
         log.offsets.commit(group, {(source.topic, p): o for p, o in offsets.items()})
 
-    runner = StatelessQuery(
-        query_id, analysis, log, engine.processing_log, sink=sink, positions=positions, commit=commit
-    )
+    if isinstance(analysis, AggregateAnalysis):
+        state_dir = engine.data_dir / "state"
+        state_dir.mkdir(exist_ok=True)
+        runner = AggregationQuery(
+            query_id, analysis, log, engine.processing_log, state_dir / f"{query_id}.duckdb",
+            sink=sink, positions=positions, commit=commit, properties=session,
+        )
+    else:
+        runner = StatelessQuery(
+            query_id, analysis, log, engine.processing_log, sink=sink, positions=positions,
+            commit=commit,
+        )
     engine.catalog.queries[query_id] = PersistentQuery(
         query_id=query_id,
         sql=text,

@@ -12,6 +12,10 @@ from ksql.formats.base import get_format
 from ksql.types import BIGINT, TIMESTAMP
 
 
+# Set on table records whose value is null (a tombstone), when asked for.
+DELETED = "__DELETED"
+
+
 @dataclass(frozen=True, slots=True)
 class Decoded:
     """Rows that decoded, and (offset, partition, reason) for those that did not."""
@@ -27,8 +31,9 @@ def _format_columns(columns) -> list[tuple[str, object]]:
 class SourceDecoder:
     """Decodes batches of one source's topic; built once per query."""
 
-    def __init__(self, source: Source) -> None:
+    def __init__(self, source: Source, *, with_deleted: bool = False) -> None:
         self.source = source
+        self.with_deleted = with_deleted
         self.key_columns = _format_columns(source.key_columns)
         self.value_columns = _format_columns(source.value_columns)
         self.key_format = get_format(source.key_format.name, source.key_format.properties)
@@ -70,6 +75,8 @@ class SourceDecoder:
         arrays["ROWOFFSET"] = records.column("offset")
         ordered = {c.name: arrays[c.name] for c in source.columns}
         ordered.update({k: arrays[k] for k in ("ROWTIME", "ROWPARTITION", "ROWOFFSET")})
+        if self.with_deleted:
+            ordered[DELETED] = pc.is_null(records.column("value"))
         table = pa.table(ordered) if n else _empty_table(source, ordered)
 
         if source.timestamp_column is not None:
@@ -89,6 +96,8 @@ class SourceDecoder:
 
 def _empty_table(source: Source, arrays: dict) -> pa.Table:
     fields = [pa.field(c.name, c.type.arrow()) for c in source.columns]
+    if DELETED in arrays:
+        fields.append(pa.field(DELETED, pa.bool_()))
     fields += [
         pa.field("ROWTIME", pa.int64()),
         pa.field("ROWPARTITION", pa.int32()),

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from ksql.catalog import Source
 from ksql.formats.base import get_format
@@ -18,8 +20,15 @@ class SinkEncoder:
         self.key_format = get_format(sink.key_format.name, sink.key_format.properties)
         self.value_format = get_format(sink.value_format.name, sink.value_format.properties)
 
-    def encode(self, rows: pa.Table, timestamps: pa.Array, tombstones: pa.Array | None = None) -> pa.Table:
-        """Records ready for TopicLog.produce; tombstones (bool mask) get null values."""
+    def encode(
+        self,
+        rows: pa.Table,
+        timestamps: pa.Array,
+        tombstones: pa.Array | None = None,
+        window: tuple[pa.Array, pa.Array] | None = None,
+    ) -> pa.Table:
+        """Records ready for TopicLog.produce; tombstones (bool mask) get null values;
+        `window` (starts, ends in ms) is appended to windowed keys as Kafka Streams does."""
         n = rows.num_rows
         if self.key_columns:
             keys = self.key_format.encode(
@@ -27,16 +36,38 @@ class SinkEncoder:
             )
         else:
             keys = pa.nulls(n, pa.binary())
+        if window is not None and self.sink.window is not None:
+            keys = windowed_keys(keys, window, session=self.sink.window.kind == "SESSION")
         values = self.value_format.encode(
             rows.select([name for name, _ in self.value_columns]),
             self.value_columns,
             wrap_single=self.sink.wrap_single_value,
         )
         if tombstones is not None:
-            import pyarrow.compute as pc
-
             values = pc.if_else(tombstones, pa.scalar(None, pa.binary()), values)
         headers = pa.nulls(n, pa.list_(pa.struct([("key", pa.string()), ("value", pa.binary())])))
         return pa.table(
             {"key": keys, "value": values, "timestamp": timestamps.cast(pa.int64()), "headers": headers}
         )
+
+
+def _int64_be(values: pa.Array) -> pa.Array:
+    """Each int64 as its 8 big-endian bytes."""
+    data = np.asarray(values.cast(pa.int64()).to_numpy(zero_copy_only=False), dtype=">i8")
+    offsets = np.arange(0, 8 * (len(data) + 1), 8, dtype=np.int32)
+    return pa.Array.from_buffers(pa.binary(), len(data), [None, pa.py_buffer(offsets), pa.py_buffer(data.tobytes())])
+
+
+def windowed_keys(keys: pa.Array, window: tuple[pa.Array, pa.Array], *, session: bool) -> pa.Array:
+    """Time windows: key + start (8 bytes); session windows: key + end + start."""
+    starts, ends = window
+    keys = pc.fill_null(keys.cast(pa.binary()), b"")
+    parts = [keys, _int64_be(ends), _int64_be(starts)] if session else [keys, _int64_be(starts)]
+    return pc.binary_join_element_wise(*parts, pa.scalar(b"", pa.binary()))
+
+
+def split_windowed_key(data: bytes, *, session: bool) -> tuple[bytes, int, int | None]:
+    """Inverse of windowed_keys for one key: (key bytes, start ms, end ms or None)."""
+    if session:
+        return data[:-16], int.from_bytes(data[-8:], "big", signed=True), int.from_bytes(data[-16:-8], "big", signed=True)
+    return data[:-8], int.from_bytes(data[-8:], "big", signed=True), None

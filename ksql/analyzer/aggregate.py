@@ -1,0 +1,282 @@
+"""GROUP BY analysis: grouping keys, aggregate calls, and the projection over aggregated rows.
+
+An aggregation runs in three steps (ksql/runtime/aggregation_query.py):
+1. a pre-projection over the source batch computes the group key columns `__K<i>` and the
+   argument columns `__A<i>_<j>` of every aggregate call;
+2. the aggregate operator turns those into running aggregates `__AGG<i>` per group (and window);
+3. the projection below computes the output columns (and HAVING) from the aggregated rows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ksql import ast
+from ksql.analyzer.format import format_expr
+from ksql.analyzer.rewrite import strip_qualifiers, transform, walk
+from ksql.analyzer.scope import SourceScope
+from ksql.analyzer.select import OutputColumn, _Item, expand_select, name_items
+from ksql.catalog import KEY, VALUE, Catalog, Source
+from ksql.compiler import compile_expression
+from ksql.compiler.scope import MapScope, ResolvedColumn
+from ksql.errors import StatementError
+from ksql.functions.aggregates import Arg, aggregate_registry
+from ksql.functions.aggregates.base import AggregateFunction
+from ksql.types import BIGINT, BOOLEAN, SqlType, quote_identifier
+
+WINDOW_BOUNDS = ("WINDOWSTART", "WINDOWEND")
+
+
+@dataclass(frozen=True, slots=True)
+class AggregateCall:
+    """One aggregate of the query, bound to its argument types."""
+
+    function: AggregateFunction
+    arg_sqls: tuple[str, ...]  # over the source batch
+    arg_names: tuple[str, ...]  # the operator's input columns
+    output: str  # the operator's output column
+
+
+@dataclass(frozen=True, slots=True)
+class GroupKey:
+    name: str  # the operator's key column
+    type: SqlType
+    sql: str  # over the source batch
+
+
+@dataclass(frozen=True, slots=True)
+class AggregateAnalysis:
+    """What an aggregation computes, ready for the runtime."""
+
+    source: Source
+    alias: str
+    where_sql: str | None
+    keys: tuple[GroupKey, ...]
+    calls: tuple[AggregateCall, ...]
+    window: ast.WindowSpec | None
+    emit_final: bool
+    columns: tuple[OutputColumn, ...]  # sql over the aggregated rows
+    having_sql: str | None
+    limit: int | None
+
+    @property
+    def key_columns(self) -> tuple[OutputColumn, ...]:
+        return tuple(c for c in self.columns if c.namespace == KEY)
+
+    @property
+    def value_columns(self) -> tuple[OutputColumn, ...]:
+        return tuple(c for c in self.columns if c.namespace == VALUE)
+
+
+def is_aggregation(query: ast.Query) -> bool:
+    """GROUP BY, a WINDOW, or an aggregate function anywhere in the projection."""
+    if query.group_by or query.window is not None:
+        return True
+    return any(
+        isinstance(item, ast.SelectColumn) and _has_aggregate(item.expr) for item in query.select
+    )
+
+
+class _Rewriter:
+    """Replaces aggregate calls and grouping expressions with the operator's columns."""
+
+    def __init__(self, scope: SourceScope, group_exprs: list[ast.Expr], properties: dict[str, str]):
+        self.scope = scope
+        self.group_exprs = [strip_qualifiers(e) for e in group_exprs]
+        self.properties = properties
+        self.calls: list[AggregateCall] = []
+        self.call_index: dict[ast.Expr, str] = {}
+        self.registry = aggregate_registry()
+
+    def rewrite(self, expr: ast.Expr, context: str) -> tuple[ast.Expr, list[ast.Expr]]:
+        """The rewritten expression and the source columns it still uses (not allowed)."""
+        loose: list[ast.Expr] = []
+
+        def visit(node: ast.Expr) -> ast.Expr | None:
+            stripped = strip_qualifiers(node)
+            if stripped in self.group_exprs:
+                return ast.ColumnRef(f"__K{self.group_exprs.index(stripped)}")
+            if isinstance(node, ast.FunctionCall) and self.registry.is_aggregate(node.name):
+                return ast.ColumnRef(self._call(node))
+            if isinstance(node, ast.ColumnRef):
+                if node.name in WINDOW_BOUNDS and node.source is None:
+                    return node
+                loose.append(node)
+                return node
+            return None
+
+        return transform(expr, visit), loose
+
+    def _call(self, call: ast.FunctionCall) -> str:
+        key = strip_qualifiers(call)
+        if key in self.call_index:
+            return self.call_index[key]
+        index = len(self.calls)
+        args = [a for a in call.args if not isinstance(a, ast.Star)]
+        bound_args = []
+        compiled = []
+        for a in args:
+            if isinstance(a, ast.Literal):
+                c = compile_expression(a, self.scope)
+                bound_args.append(Arg(c.type, True, _literal_value(a)))
+                compiled.append(c)
+            else:
+                c = compile_expression(a, self.scope)
+                bound_args.append(Arg(c.type))
+                compiled.append(c)
+        bound = self.registry.bind(call.name, bound_args, self.properties)
+        arg_sqls = tuple(compiled[i].sql for i in bound.column_args)
+        names = tuple(f"__A{index}_{j}" for j in range(len(arg_sqls)))
+        output = f"__AGG{index}"
+        self.calls.append(AggregateCall(bound.function, arg_sqls, names, output))
+        self.call_index[key] = output
+        return output
+
+
+def _has_aggregate(expr: ast.Expr) -> bool:
+    registry = aggregate_registry()
+    return any(
+        isinstance(node, ast.FunctionCall) and registry.is_aggregate(node.name)
+        for node in walk(expr)
+    )
+
+
+def _literal_value(lit: ast.Literal):
+    if lit.kind in ("INTEGER", "BIGINT"):
+        return int(lit.value)
+    if lit.kind == "DOUBLE":
+        return float(lit.value)
+    return lit.value
+
+
+def analyze_aggregate(
+    query: ast.Query,
+    catalog: Catalog,
+    session: dict[str, str],
+    *,
+    sink_name: str | None,
+) -> AggregateAnalysis:
+    """Analyze a single-source GROUP BY query (optionally windowed)."""
+    if not isinstance(query.from_, ast.SourceRef):
+        raise StatementError("Aggregations over joins are not supported yet")
+    if query.window is not None and not query.group_by:
+        raise StatementError("WINDOW clause requires a GROUP BY clause.")
+    source = catalog.require_source(query.from_.name)
+    scope = SourceScope(source, query.from_.alias)
+    items = expand_select(query, scope, repartitioned=False)
+    name_items(items)
+
+    where_sql = None
+    if query.where is not None:
+        where = compile_expression(query.where, scope.with_context("WHERE"))
+        if where.type != BOOLEAN:
+            raise StatementError(
+                f"Type error in WHERE expression: Should evaluate to boolean but is {where.type}"
+            )
+        where_sql = where.sql
+
+    group_exprs = list(query.group_by)
+    keys = []
+    for index, expr in enumerate(group_exprs):
+        c = compile_expression(expr, scope.with_context("GROUP BY"))
+        keys.append(GroupKey(f"__K{index}", c.type, c.sql))
+
+    rewriter = _Rewriter(scope, group_exprs, session)
+    rewritten: list[ast.Expr] = []
+    loose_names: list[str] = []
+    for item in items:
+        expr, loose = rewriter.rewrite(item.expr, "SELECT")
+        rewritten.append(expr)
+        if loose and not _has_aggregate(item.expr):
+            loose_names.append(format_expr(item.expr))
+        else:
+            loose_names += [format_expr(n) for n in loose]
+    if loose_names:
+        raise StatementError(
+            "Non-aggregate SELECT expression(s) not part of GROUP BY: " + ", ".join(loose_names)
+        )
+    having_expr = None
+    if query.having is not None:
+        having_expr, loose = rewriter.rewrite(query.having, "HAVING")
+        if loose:
+            raise StatementError(
+                "Non-aggregate HAVING expression not part of GROUP BY: "
+                + ", ".join(n.name for n in loose if isinstance(n, ast.ColumnRef))
+            )
+    if source.is_table:
+        aggregate_registry().check_table_source([c.function for c in rewriter.calls])
+
+    agg_scope = _aggregated_scope(keys, rewriter.calls, windowed=query.window is not None)
+    columns = _output_columns(items, rewritten, agg_scope, keys, group_exprs, sink_name)
+    having_sql = None
+    if having_expr is not None:
+        having = compile_expression(having_expr, agg_scope)
+        if having.type != BOOLEAN:
+            raise StatementError(
+                f"Type error in HAVING expression: Should evaluate to boolean but is {having.type}"
+            )
+        having_sql = having.sql
+    return AggregateAnalysis(
+        source=source,
+        alias=scope.alias,
+        where_sql=where_sql,
+        keys=tuple(keys),
+        calls=tuple(rewriter.calls),
+        window=query.window,
+        emit_final=query.emit == "FINAL",
+        columns=tuple(columns),
+        having_sql=having_sql,
+        limit=query.limit,
+    )
+
+
+def _aggregated_scope(keys: list[GroupKey], calls: list[AggregateCall], *, windowed: bool) -> MapScope:
+    names: dict[str, ResolvedColumn] = {}
+    for key in keys:
+        names[key.name] = ResolvedColumn(quote_identifier(key.name), key.type)
+    for call in calls:
+        names[call.output] = ResolvedColumn(quote_identifier(call.output), call.function.result_type())
+    if windowed:
+        for bound in WINDOW_BOUNDS:
+            names[bound] = ResolvedColumn(quote_identifier(bound), BIGINT)
+    return MapScope(names)
+
+
+def _output_columns(
+    items: list[_Item],
+    rewritten: list[ast.Expr],
+    scope: MapScope,
+    keys: list[GroupKey],
+    group_exprs: list[ast.Expr],
+    sink_name: str | None,
+) -> list[OutputColumn]:
+    """Group keys become the key columns, named after the projection item that selects them."""
+    key_item: dict[str, int] = {}
+    for index, expr in enumerate(rewritten):
+        if isinstance(expr, ast.ColumnRef) and expr.name.startswith("__K"):
+            if expr.name in key_item:
+                first = items[key_item[expr.name]].name
+                raise StatementError(
+                    f"The projection contains a key column more than once: `{first}` and "
+                    f"`{items[index].name}`."
+                )
+            key_item[expr.name] = index
+    columns: list[OutputColumn] = []
+    for position, key in enumerate(keys):
+        index = key_item.get(key.name)
+        if index is None:
+            if sink_name is None:
+                continue  # a transient query may leave keys out
+            text = format_expr(group_exprs[position])
+            raise StatementError(
+                f"The query used to build `{sink_name}` must include the grouping expression "
+                f"{text} in its projection (eg, SELECT {text}...)."
+            )
+        columns.append(OutputColumn(items[index].name, key.type, quote_identifier(key.name), KEY))
+    used = set(key_item.values())
+    for index, (item, expr) in enumerate(zip(items, rewritten, strict=True)):
+        if index in used:
+            continue
+        c = compile_expression(expr, scope)
+        columns.append(OutputColumn(item.name, c.type, c.sql, VALUE, item.expr))
+    return columns

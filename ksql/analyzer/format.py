@@ -1,0 +1,53 @@
+"""Expressions back to ksql text, the way ksqlDB prints them in messages and column names."""
+
+from __future__ import annotations
+
+from ksql import ast
+
+
+def _literal(lit: ast.Literal) -> str:
+    if lit.kind == "NULL":
+        return "null"
+    if lit.kind == "STRING":
+        return "'" + str(lit.value).replace("'", "''") + "'"
+    if lit.kind == "BOOLEAN":
+        return "true" if lit.value else "false"
+    return str(lit.value)
+
+
+def format_expr(expr: ast.Expr) -> str:
+    """ksqlDB's textual form: binary operations in parentheses, names upper-case."""
+    match expr:
+        case ast.Literal():
+            return _literal(expr)
+        case ast.ColumnRef(name=name, source=None):
+            return name
+        case ast.ColumnRef(name=name, source=source):
+            return f"{source}.{name}"
+        case ast.Dereference(base=base, field=field):
+            return f"{format_expr(base)}->{field}"
+        case ast.Subscript(base=base, index=index):
+            return f"{format_expr(base)}[{format_expr(index)}]"
+        case ast.UnaryOp(op=op, operand=operand):
+            return f"{op}{format_expr(operand)}"
+        case ast.BinaryOp(op=op, left=left, right=right) | ast.Comparison(op=op, left=left, right=right):
+            return f"({format_expr(left)} {op} {format_expr(right)})"
+        case ast.And(left=left, right=right):
+            return f"({format_expr(left)} AND {format_expr(right)})"
+        case ast.Or(left=left, right=right):
+            return f"({format_expr(left)} OR {format_expr(right)})"
+        case ast.Not(operand=operand):
+            return f"(NOT {format_expr(operand)})"
+        case ast.IsNull(value=value, negated=negated):
+            return f"({format_expr(value)} IS {'NOT ' if negated else ''}NULL)"
+        case ast.Cast(value=value, type=type_):
+            return f"CAST({format_expr(value)} AS {type_})"
+        case ast.Star():
+            return "*"
+        case ast.FunctionCall(name=name, args=args):
+            return f"{name}({', '.join(format_expr(a) for a in args)})"
+        case ast.IntervalUnit(unit=unit):
+            return unit
+        case ast.ArrayConstructor(items=items):
+            return f"ARRAY[{', '.join(format_expr(i) for i in items)}]"
+    return str(expr)

@@ -1,0 +1,321 @@
+"""Expression AST -> DuckDB SQL text over the batch relation, with ksqlDB's types and semantics."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from ksql import ast
+from ksql.compiler.scope import LambdaScope, ResolvedColumn, Scope
+from ksql.compiler.typing import arithmetic_type, common_type, comparable, is_numeric
+from ksql.errors import StatementError
+from ksql.types import (
+    BIGINT,
+    BOOLEAN,
+    BYTES,
+    DATE,
+    DOUBLE,
+    INTEGER,
+    STRING,
+    TIME,
+    TIMESTAMP,
+    ArrayType,
+    DecimalType,
+    MapType,
+    SqlType,
+    StructField,
+    StructType,
+    quote_identifier,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Compiled:
+    """SQL text evaluating the expression, and its ksql type (None: an untyped NULL)."""
+
+    sql: str
+    type: SqlType | None
+
+
+def sql_string(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def cast_sql(sql: str, target: SqlType) -> str:
+    return f"CAST({sql} AS {target.duckdb()})"
+
+
+def _type_name(t: SqlType | None) -> str:
+    return "NULL" if t is None else str(t)
+
+
+class Compiler:
+    """Compiles expressions against one scope; lambda bodies get nested compilers."""
+
+    def __init__(self, scope: Scope, lambda_depth: int = 0) -> None:
+        self.scope = scope
+        self.lambda_depth = lambda_depth
+
+    def compile(self, expr: ast.Expr) -> Compiled:
+        method = getattr(self, f"_{type(expr).__name__}", None)
+        if method is None:
+            raise StatementError(f"Unsupported expression: {expr}")
+        return method(expr)
+
+    # ------------------------------------------------------------------ leaves
+    def _Literal(self, e: ast.Literal) -> Compiled:
+        kind, value = e.kind, e.value
+        if kind == "NULL":
+            return Compiled("NULL", None)
+        if kind == "BOOLEAN":
+            return Compiled("TRUE" if value else "FALSE", BOOLEAN)
+        if kind == "INTEGER":
+            return Compiled(f"CAST({int(value)} AS INTEGER)", INTEGER)
+        if kind == "BIGINT":
+            return Compiled(f"CAST({int(value)} AS BIGINT)", BIGINT)
+        if kind == "DOUBLE":
+            return Compiled(f"CAST({float(value)!r} AS DOUBLE)", DOUBLE)
+        if kind == "DECIMAL":
+            digits = Decimal(str(value)).as_tuple()
+            scale = max(0, -int(digits.exponent))
+            precision = max(len(digits.digits), scale, 1)
+            t = DecimalType(precision, scale)
+            return Compiled(f"CAST({sql_string(str(value))} AS {t.duckdb()})", t)
+        return Compiled(sql_string(str(value)), STRING)
+
+    def _ColumnRef(self, e: ast.ColumnRef) -> Compiled:
+        found: ResolvedColumn = self.scope.resolve(e)
+        return Compiled(found.sql, found.type)
+
+    def _LambdaVariable(self, e: ast.LambdaVariable) -> Compiled:
+        return self._ColumnRef(ast.ColumnRef(e.name))
+
+    def _Star(self, e: ast.Star) -> Compiled:
+        raise StatementError("'*' is only allowed in COUNT(*)")
+
+    def _IntervalUnit(self, e: ast.IntervalUnit) -> Compiled:
+        return Compiled(sql_string(e.unit), STRING)
+
+    # ------------------------------------------------------------------ access
+    def _Dereference(self, e: ast.Dereference) -> Compiled:
+        base = self.compile(e.base)
+        if not isinstance(base.type, StructType):
+            raise StatementError(f"Can't dereference a non-struct: {_type_name(base.type)}")
+        field = base.type.field(e.field) or next(
+            (f for f in base.type.fields if f.name.upper() == e.field.upper()), None
+        )
+        if field is None:
+            raise StatementError(f"Could not find field '{e.field}' in '{e.base}'.")
+        return Compiled(f"struct_extract({base.sql}, {sql_string(field.name)})", field.type)
+
+    def _Subscript(self, e: ast.Subscript) -> Compiled:
+        base = self.compile(e.base)
+        index = self.compile(e.index)
+        if isinstance(base.type, ArrayType):
+            return Compiled(f"list_extract({base.sql}, {index.sql})", base.type.element)
+        if isinstance(base.type, MapType):
+            return Compiled(f"({base.sql})[{index.sql}]", base.type.value)
+        raise StatementError(f"Can't subscript a {_type_name(base.type)}")
+
+    # ------------------------------------------------------------------ operators
+    def _UnaryOp(self, e: ast.UnaryOp) -> Compiled:
+        operand = self.compile(e.operand)
+        if operand.type is not None and not is_numeric(operand.type):
+            raise StatementError(f"Unsupported arithmetic type for unary {e.op}: {operand.type}")
+        return Compiled(f"({e.op}{operand.sql})", operand.type)
+
+    def _BinaryOp(self, e: ast.BinaryOp) -> Compiled:
+        left, right = self.compile(e.left), self.compile(e.right)
+        if e.op == "||" or (e.op == "+" and STRING in (left.type, right.type)):
+            if left.type not in (STRING, None) or right.type not in (STRING, None):
+                raise StatementError(
+                    f"Error processing expression: ({e.left} {e.op} {e.right}). "
+                    f"Unsupported arithmetic types. {_type_name(left.type)} {_type_name(right.type)}"
+                )
+            return Compiled(f"({left.sql} || {right.sql})", STRING)
+        result = arithmetic_type(e.op, left.type, right.type)
+        a, b = cast_sql(left.sql, result), cast_sql(right.sql, result)
+        if e.op == "/" and result in (INTEGER, BIGINT):
+            sql = f"(CASE WHEN {b} = 0 THEN NULL ELSE {a} // {b} END)"
+        elif e.op in ("/", "%") and result != DOUBLE:
+            sql = f"(CASE WHEN {b} = 0 THEN NULL ELSE {a} {e.op} {b} END)"
+        elif e.op == "%" and result == DOUBLE:
+            sql = f"fmod({a}, {b})"
+        else:
+            sql = f"({a} {e.op} {b})"
+        return Compiled(cast_sql(sql, result), result)
+
+    def _comparison_operands(self, left: Compiled, right: Compiled, op: str, e) -> tuple[str, str]:
+        if not comparable(left.type, right.type):
+            raise StatementError(
+                f"Cannot compare {e.left} ({_type_name(left.type)}) to {e.right} "
+                f"({_type_name(right.type)}) with {op}."
+            )
+        a, b = left.sql, right.sql
+        temporal = (TIMESTAMP, DATE, TIME)
+        if left.type == STRING and right.type in temporal:
+            a = cast_sql(a, right.type)
+        elif right.type == STRING and left.type in temporal:
+            b = cast_sql(b, left.type)
+        elif {left.type, right.type} == {TIMESTAMP, DATE}:
+            a, b = cast_sql(a, TIMESTAMP), cast_sql(b, TIMESTAMP)
+        return a, b
+
+    def _Comparison(self, e: ast.Comparison) -> Compiled:
+        left, right = self.compile(e.left), self.compile(e.right)
+        a, b = self._comparison_operands(left, right, e.op, e)
+        if e.op in ("IS DISTINCT FROM", "IS NOT DISTINCT FROM"):
+            return Compiled(f"({a} {e.op} {b})", BOOLEAN)
+        if isinstance(left.type, ArrayType | MapType | StructType) and e.op not in ("=", "<>"):
+            raise StatementError(
+                f"Cannot compare {e.left} ({left.type}) to {e.right} ({right.type}) with {e.op}."
+            )
+        return Compiled(f"({a} {e.op} {b})", BOOLEAN)
+
+    def _boolean(self, expr: ast.Expr, what: str) -> str:
+        c = self.compile(expr)
+        if c.type not in (BOOLEAN, None):
+            raise StatementError(f"{what} requires a BOOLEAN operand, got {c.type}: {expr}")
+        return c.sql
+
+    def _And(self, e: ast.And) -> Compiled:
+        return Compiled(f"({self._boolean(e.left, 'AND')} AND {self._boolean(e.right, 'AND')})", BOOLEAN)
+
+    def _Or(self, e: ast.Or) -> Compiled:
+        return Compiled(f"({self._boolean(e.left, 'OR')} OR {self._boolean(e.right, 'OR')})", BOOLEAN)
+
+    def _Not(self, e: ast.Not) -> Compiled:
+        return Compiled(f"(NOT {self._boolean(e.operand, 'NOT')})", BOOLEAN)
+
+    def _Between(self, e: ast.Between) -> Compiled:
+        value, low, high = self.compile(e.value), self.compile(e.low), self.compile(e.high)
+        for bound in (low, high):
+            if not comparable(value.type, bound.type):
+                raise StatementError(
+                    f"Cannot compare {e.value} ({_type_name(value.type)}) to "
+                    f"({_type_name(bound.type)}) with BETWEEN."
+                )
+        neg = "NOT " if e.negated else ""
+        return Compiled(f"({value.sql} {neg}BETWEEN {low.sql} AND {high.sql})", BOOLEAN)
+
+    def _InList(self, e: ast.InList) -> Compiled:
+        value = self.compile(e.value)
+        items = [self.compile(i) for i in e.items]
+        for item, expr in zip(items, e.items, strict=True):
+            if not comparable(value.type, item.type):
+                raise StatementError(
+                    f"invalid input syntax for type {_type_name(value.type)}: \"{expr}\"."
+                )
+        neg = "NOT " if e.negated else ""
+        sqls = []
+        for item in items:
+            a, b = self._comparison_operands(value, item, "IN", ast.Comparison("=", e.value, e.value))
+            sqls.append(b)
+        return Compiled(f"({value.sql} {neg}IN ({', '.join(sqls)}))", BOOLEAN)
+
+    def _Like(self, e: ast.Like) -> Compiled:
+        value, pattern = self.compile(e.value), self.compile(e.pattern)
+        for c in (value, pattern):
+            if c.type not in (STRING, None):
+                raise StatementError(f"LIKE requires STRING operands, got {c.type}")
+        neg = "NOT " if e.negated else ""
+        escape = f" ESCAPE {sql_string(e.escape)}" if e.escape else ""
+        return Compiled(f"({value.sql} {neg}LIKE {pattern.sql}{escape})", BOOLEAN)
+
+    def _IsNull(self, e: ast.IsNull) -> Compiled:
+        value = self.compile(e.value)
+        return Compiled(f"({value.sql} IS {'NOT ' if e.negated else ''}NULL)", BOOLEAN)
+
+    def _Case(self, e: ast.Case) -> Compiled:
+        operand = self.compile(e.operand) if e.operand is not None else None
+        conditions, results = [], []
+        for when in e.whens:
+            if operand is not None:
+                cond = self.compile(when.condition)
+                a, b = self._comparison_operands(
+                    operand, cond, "=", ast.Comparison("=", e.operand, when.condition)
+                )
+                conditions.append(f"{a} = {b}")
+            else:
+                conditions.append(self._boolean(when.condition, "WHEN"))
+            results.append(self.compile(when.result))
+        default = self.compile(e.default) if e.default is not None else None
+        branches = results + ([default] if default else [])
+        result_type = common_type([r.type for r in branches])
+        if result_type is None and any(r.type is not None for r in branches):
+            raise StatementError(
+                "Invalid Case expression. Type for all 'THEN' clauses should be the same."
+            )
+        def typed(c: Compiled) -> str:
+            return cast_sql(c.sql, result_type) if result_type is not None else c.sql
+        parts = [f"WHEN {c} THEN {typed(r)}" for c, r in zip(conditions, results, strict=True)]
+        tail = f" ELSE {typed(default)}" if default else ""
+        return Compiled(f"(CASE {' '.join(parts)}{tail} END)", result_type)
+
+    def _Cast(self, e: ast.Cast) -> Compiled:
+        from ksql.compiler.casts import compile_cast
+
+        return compile_cast(self.compile(e.value), e.type)
+
+    # ------------------------------------------------------------------ constructors
+    def _ArrayConstructor(self, e: ast.ArrayConstructor) -> Compiled:
+        items = [self.compile(i) for i in e.items]
+        element = common_type([i.type for i in items])
+        if element is None and any(i.type is not None for i in items):
+            raise StatementError("invalid input syntax for type ARRAY: mixed element types")
+        if element is None:
+            element = STRING
+        sqls = [cast_sql(i.sql, element) for i in items]
+        return Compiled(f"list_value({', '.join(sqls)})" if sqls else f"CAST([] AS {element.duckdb()}[])", ArrayType(element))
+
+    def _MapConstructor(self, e: ast.MapConstructor) -> Compiled:
+        keys = [self.compile(k) for k, _ in e.entries]
+        values = [self.compile(v) for _, v in e.entries]
+        key_type = common_type([k.type for k in keys]) or STRING
+        value_type = common_type([v.type for v in values]) or STRING
+        ks = ", ".join(cast_sql(k.sql, key_type) for k in keys)
+        vs = ", ".join(cast_sql(v.sql, value_type) for v in values)
+        return Compiled(f"MAP([{ks}], [{vs}])", MapType(key_type, value_type))
+
+    def _StructConstructor(self, e: ast.StructConstructor) -> Compiled:
+        fields, parts = [], []
+        for name, value in e.fields:
+            c = self.compile(value)
+            t = c.type or STRING
+            fields.append(StructField(name, t))
+            parts.append(f"{quote_identifier(name)} := {cast_sql(c.sql, t)}")
+        return Compiled(f"struct_pack({', '.join(parts)})", StructType(tuple(fields)))
+
+    # ------------------------------------------------------------------ functions
+    def _FunctionCall(self, e: ast.FunctionCall) -> Compiled:
+        from ksql.functions.registry import default_registry
+
+        function = default_registry().lookup(e.name)
+        if function is None:
+            from ksql.functions.aggregates import aggregate_registry
+
+            if aggregate_registry().is_aggregate(e.name):
+                raise StatementError(
+                    f"Aggregate functions can not be used here: {e.name} is an aggregate function."
+                )
+            raise StatementError(f"Can't find any functions with the name '{e.name}'")
+        return function.compile(self, e)
+
+    def _Lambda(self, e: ast.Lambda) -> Compiled:
+        raise StatementError("Lambdas are only allowed as arguments of TRANSFORM, FILTER and REDUCE")
+
+    def compile_lambda(self, e: ast.Expr, param_types: list[SqlType]) -> tuple[str, Compiled]:
+        """`lambda a, b: body` for DuckDB list functions, and the body's compiled form."""
+        if not isinstance(e, ast.Lambda):
+            raise StatementError(f"Expected a lambda, got {e}")
+        if len(e.params) != len(param_types):
+            raise StatementError(
+                f"Lambda expects {len(param_types)} arguments, got {len(e.params)}"
+            )
+        depth = self.lambda_depth + 1
+        names = [f"__l{depth}_{i}" for i in range(len(e.params))]
+        params = {
+            p: ResolvedColumn(n, t) for p, n, t in zip(e.params, names, param_types, strict=True)
+        }
+        body = Compiler(LambdaScope(params, self.scope), depth).compile(e.body)
+        return f"lambda {', '.join(names)}: {body.sql}", body

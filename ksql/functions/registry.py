@@ -1,0 +1,73 @@
+"""The scalar function registry: name -> a function that compiles a call to DuckDB SQL."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from ksql import ast
+from ksql.errors import StatementError
+from ksql.types import SqlType
+
+# A compile hook gets the compiler (for lambdas), the call, and its compiled arguments.
+CompileHook = Callable[..., object]
+
+
+@dataclass(frozen=True, slots=True)
+class ScalarFunction:
+    """One scalar function: how to type-check and compile a call, and how to describe it."""
+
+    name: str
+    hook: CompileHook
+    description: str = ""
+    category: str = ""
+    arity: tuple[int, int | None] = (0, None)  # min, max (None: unbounded)
+    lambdas: bool = False  # arguments include lambdas compiled by the hook itself
+    kind: str = "SCALAR"
+    signatures: tuple[str, ...] = field(default=())
+
+    def compile(self, compiler, call: ast.FunctionCall):
+        low, high = self.arity
+        n = len(call.args)
+        if n < low or (high is not None and n > high):
+            raise StatementError(
+                f"Function '{self.name}' does not accept parameters "
+                f"({', '.join(str(a) for a in call.args)})."
+            )
+        if self.lambdas:
+            return self.hook(compiler, call)
+        args = [compiler.compile(a) for a in call.args]
+        return self.hook(*args)
+
+
+class FunctionRegistry:
+    def __init__(self) -> None:
+        self._functions: dict[str, ScalarFunction] = {}
+
+    def register(self, function: ScalarFunction, *aliases: str) -> None:
+        for name in (function.name, *aliases):
+            self._functions[name.upper()] = function
+
+    def lookup(self, name: str) -> ScalarFunction | None:
+        return self._functions.get(name.upper())
+
+    def names(self) -> list[str]:
+        from ksql.functions.aggregates import aggregate_registry
+
+        return sorted(set(self._functions) | set(aggregate_registry().names()))
+
+
+def signature_error(name: str, types: list[SqlType | None]) -> StatementError:
+    listed = ", ".join("null" if t is None else str(t) for t in types)
+    return StatementError(f"Function '{name}' does not accept parameters ({listed}).")
+
+
+@functools.cache
+def default_registry() -> FunctionRegistry:
+    from ksql.functions import scalar_collections, scalar_math, scalar_string, scalar_time
+
+    registry = FunctionRegistry()
+    for module in (scalar_math, scalar_string, scalar_collections, scalar_time):
+        module.register(registry)
+    return registry

@@ -1,0 +1,91 @@
+"""End-to-end behaviour of the Engine facade, as a user of the Python API sees it."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from ksql.engine import Engine
+from ksql.errors import KsqlError, ParseError
+from ksql.results import CommandResult, RowsResult
+
+STREAM = (
+    "CREATE STREAM orders (id INT KEY, item STRING, qty INT) "
+    "WITH (kafka_topic='orders', partitions=1, value_format='JSON');"
+)
+
+
+def values_of(engine: Engine, topic: str) -> list:
+    return [json.loads(r["value"]) for r in engine.read_topic(topic).to_pylist()]
+
+
+def test_persistent_query_filters_and_projects(tmp_path: Path) -> None:
+    with Engine(tmp_path, properties={"auto.offset.reset": "earliest"}) as engine:
+        engine.execute(STREAM)
+        engine.execute(
+            "INSERT INTO orders (id, item, qty) VALUES (1, 'apple', 3);"
+            "INSERT INTO orders (id, item, qty) VALUES (2, 'pear', 12);"
+        )
+        [result] = engine.execute("CREATE STREAM big AS SELECT id, UCASE(item) AS item, qty * 2 AS double_qty FROM orders WHERE qty > 10;")
+        assert isinstance(result, CommandResult) and result.query_id == "CSAS_BIG_0"
+        engine.run_until_idle()
+        assert values_of(engine, "BIG") == [{"ITEM": "PEAR", "DOUBLE_QTY": 24}]
+        [row] = engine.read_topic("BIG").to_pylist()
+        assert row["key"] == (2).to_bytes(4, "big")
+
+
+def test_bad_record_goes_to_processing_log_and_query_goes_on(tmp_path: Path) -> None:
+    with Engine(tmp_path, properties={"auto.offset.reset": "earliest"}) as engine:
+        engine.execute(STREAM)
+        engine.execute("CREATE STREAM copy AS SELECT * FROM orders;")
+        engine.produce("orders", (1).to_bytes(4, "big"), b"{not json", 10)
+        engine.produce("orders", (2).to_bytes(4, "big"), b'{"ITEM": "fig", "QTY": 1}', 11)
+        engine.run_until_idle()
+        assert values_of(engine, "COPY") == [{"ITEM": "fig", "QTY": 1}]
+        errors = engine.processing_log.errors_for("CSAS_COPY_0")
+        assert len(errors) == 1 and errors[0].offset == 0
+
+
+def test_restart_resumes_without_loss_or_duplicates(tmp_path: Path) -> None:
+    engine = Engine(tmp_path, properties={"auto.offset.reset": "earliest"})
+    engine.execute(STREAM)
+    engine.execute("CREATE STREAM copy AS SELECT * FROM orders;")
+    engine.execute("INSERT INTO orders (id, item, qty) VALUES (1, 'a', 1);")
+    engine.run_until_idle()
+    engine.close()
+
+    engine = Engine(tmp_path)
+    assert "COPY" in engine.catalog.sources and "CSAS_COPY_0" in engine.catalog.queries
+    engine.execute("INSERT INTO orders (id, item, qty) VALUES (2, 'b', 2);")
+    engine.run_until_idle()
+    assert [v["ITEM"] for v in values_of(engine, "COPY")] == ["a", "b"]
+    engine.close()
+
+
+def test_push_query_yields_rows_until_limit(tmp_path: Path) -> None:
+    with Engine(tmp_path) as engine:
+        engine.execute(STREAM)
+        for i in range(3):
+            engine.execute(f"INSERT INTO orders (id, item, qty) VALUES ({i}, 'x{i}', {i});")
+        [result] = engine.execute(
+            "SELECT id, item FROM orders EMIT CHANGES LIMIT 2;", properties={"auto.offset.reset": "earliest"}
+        )
+        assert isinstance(result, RowsResult)
+        assert [c.name for c in result.columns] == ["ID", "ITEM"]
+        assert list(result.rows) == [[0, "x0"], [1, "x1"]]
+
+
+def test_parse_error_has_position(tmp_path: Path) -> None:
+    with Engine(tmp_path) as engine:
+        with pytest.raises(ParseError) as info:
+            engine.execute("CREATE STREAM s (id INT KEY, v STRING)\nWITH (kafka_topic='s', value_format='JSON') AS;")
+        assert info.value.line == 2
+
+
+def test_unknown_column_is_a_clear_error(tmp_path: Path) -> None:
+    with Engine(tmp_path) as engine:
+        engine.execute(STREAM)
+        with pytest.raises(KsqlError, match="SELECT column 'NOPE' cannot be resolved"):
+            engine.execute("CREATE STREAM x AS SELECT id, nope FROM orders;")
