@@ -8,13 +8,14 @@ from collections import deque
 from collections.abc import Iterator
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from ksql import ast
 from ksql.analyzer.select import analyze_select
 from ksql.errors import StatementError
 from ksql.executor.persistent import check_supported
 from ksql.results import QueryColumn, RowsResult
-from ksql.runtime.runner import ROWTIME_OUT, StatelessQuery
+from ksql.runtime.runner import ROWTIME_OUT, TOMBSTONE_OUT, StatelessQuery
 
 _ids = itertools.count()
 
@@ -38,7 +39,8 @@ def run_query(engine, stmt: ast.QueryStatement, text: str, session: dict[str, st
     buffer: deque[list] = deque()
 
     def emit(out: pa.Table) -> None:
-        for row in out.drop_columns([ROWTIME_OUT]).to_pylist():
+        out = out.filter(pc.invert(out.column(TOMBSTONE_OUT)))
+        for row in out.drop_columns([ROWTIME_OUT, TOMBSTONE_OUT]).to_pylist():
             buffer.append(list(row.values()))
 
     query_id = f"transient_{source.name}_{next(_ids)}"

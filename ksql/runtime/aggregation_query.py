@@ -14,16 +14,14 @@ from ksql.analyzer.select import select_list_sql
 from ksql.catalog import Source
 from ksql.runtime import windows as W
 from ksql.runtime.aggregate import TOMBSTONE, AggregateOperator, AggregateSpec
-from ksql.runtime.decode import SourceDecoder
+from ksql.runtime.decode import DELETED, SourceDecoder
 from ksql.runtime.encode import SinkEncoder
 from ksql.runtime.processing_log import ProcessingLog
-from ksql.runtime.runner import ROWTIME_OUT, TopicReader
+from ksql.runtime.runner import ROWTIME_OUT, TOMBSTONE_OUT as OUT_TOMBSTONE, TopicReader
 from ksql.runtime.table_changes import LIVE, TableChanges
 from ksql.storage.state import StateStore
 from ksql.types import quote_identifier as q
 
-DELETED = "__DELETED"
-OUT_TOMBSTONE = "__KSQL_TOMBSTONE"
 
 
 def window_spec(window) -> W.WindowSpec | None:
@@ -64,7 +62,7 @@ class AggregationQuery:
         self.emit = emit
         self.commit_offsets = commit
         source = analysis.source
-        self.decoder = SourceDecoder(source, with_deleted=source.is_table)
+        self.decoder = SourceDecoder(source)
         self.encoder = SinkEncoder(sink) if sink is not None else None
         self.reader = TopicReader(log, source.topic, positions or {})
         self.con = duckdb.connect()
@@ -110,7 +108,7 @@ class AggregationQuery:
             parts += [q(c.name) for c in a.source.key_columns]
             parts.append(f"coalesce(NOT {DELETED} AND ({condition}), false) AS {LIVE}")
             return f"SELECT {', '.join(parts)} FROM batch"
-        return f"SELECT {', '.join(parts)} FROM batch WHERE {condition}"
+        return f"SELECT {', '.join(parts)} FROM batch WHERE NOT {DELETED} AND {condition}"
 
     def _window_fields(self) -> list[pa.Field]:
         if self.analysis.window is None:

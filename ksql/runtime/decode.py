@@ -31,9 +31,8 @@ def _format_columns(columns) -> list[tuple[str, object]]:
 class SourceDecoder:
     """Decodes batches of one source's topic; built once per query."""
 
-    def __init__(self, source: Source, *, with_deleted: bool = False) -> None:
+    def __init__(self, source: Source) -> None:
         self.source = source
-        self.with_deleted = with_deleted
         self.key_columns = _format_columns(source.key_columns)
         self.value_columns = _format_columns(source.value_columns)
         self.key_format = get_format(source.key_format.name, source.key_format.properties)
@@ -44,9 +43,6 @@ class SourceDecoder:
         if isinstance(records, pa.RecordBatch):
             records = pa.Table.from_batches([records])
         errors: list[tuple[int, int, str]] = []
-        if not source.is_table:
-            # Streams ignore records without a value (tombstones).
-            records = records.filter(pc.is_valid(records.column("value")))
         n = records.num_rows
         arrays: dict[str, pa.ChunkedArray | pa.Array] = {}
         bad = None
@@ -75,8 +71,8 @@ class SourceDecoder:
         arrays["ROWOFFSET"] = records.column("offset")
         ordered = {c.name: arrays[c.name] for c in source.columns}
         ordered.update({k: arrays[k] for k in ("ROWTIME", "ROWPARTITION", "ROWOFFSET")})
-        if self.with_deleted:
-            ordered[DELETED] = pc.is_null(records.column("value"))
+        # Records without a value: table deletes; streams pass them on as null values.
+        ordered[DELETED] = pc.is_null(records.column("value"))
         table = pa.table(ordered) if n else _empty_table(source, ordered)
 
         if source.timestamp_column is not None:
@@ -96,12 +92,11 @@ class SourceDecoder:
 
 def _empty_table(source: Source, arrays: dict) -> pa.Table:
     fields = [pa.field(c.name, c.type.arrow()) for c in source.columns]
-    if DELETED in arrays:
-        fields.append(pa.field(DELETED, pa.bool_()))
     fields += [
         pa.field("ROWTIME", pa.int64()),
         pa.field("ROWPARTITION", pa.int32()),
         pa.field("ROWOFFSET", pa.int64()),
+        pa.field(DELETED, pa.bool_()),
     ]
     return pa.table({f.name: pa.array([], f.type) for f in fields})
 

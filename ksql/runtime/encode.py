@@ -31,9 +31,13 @@ class SinkEncoder:
         `window` (starts, ends in ms) is appended to windowed keys as Kafka Streams does."""
         n = rows.num_rows
         if self.key_columns:
-            keys = self.key_format.encode(
-                rows.select([name for name, _ in self.key_columns]), self.key_columns, wrap_single=False
-            )
+            key_rows = rows.select([name for name, _ in self.key_columns])
+            keys = self.key_format.encode(key_rows, self.key_columns, wrap_single=False)
+            all_null = None
+            for column in key_rows.columns:
+                missing = pc.is_null(column)
+                all_null = missing if all_null is None else pc.and_(all_null, missing)
+            keys = pc.if_else(all_null, pa.scalar(None, keys.type), keys)
         else:
             keys = pa.nulls(n, pa.binary())
         if window is not None and self.sink.window is not None:

@@ -11,11 +11,12 @@ import pyarrow.compute as pc
 
 from ksql.analyzer.select import SelectAnalysis, select_list_sql
 from ksql.catalog import Source
-from ksql.runtime.decode import SourceDecoder
+from ksql.runtime.decode import DELETED, SourceDecoder
 from ksql.runtime.encode import SinkEncoder
 from ksql.runtime.processing_log import ProcessingLog
 
 ROWTIME_OUT = "__KSQL_ROWTIME"
+TOMBSTONE_OUT = "__KSQL_TOMBSTONE"
 
 
 @dataclass(slots=True)
@@ -83,10 +84,13 @@ class StatelessQuery:
         where = f" WHERE {analysis.where_sql}" if analysis.where_sql else ""
         select = select_list_sql(analysis.columns)
         select = f"{select}, " if select else ""
-        self.sql = f'SELECT {select}"ROWTIME" AS "{ROWTIME_OUT}" FROM batch{where}'
+        self.sql = (
+            f'SELECT {select}"ROWTIME" AS "{ROWTIME_OUT}", "{DELETED}" AS "{TOMBSTONE_OUT}" '
+            f"FROM batch{where}"
+        )
         self.output_schema = pa.schema(
             [pa.field(c.name, c.type.arrow()) for c in analysis.columns]
-            + [pa.field(ROWTIME_OUT, pa.int64())]
+            + [pa.field(ROWTIME_OUT, pa.int64()), pa.field(TOMBSTONE_OUT, pa.bool_())]
         )
         self.emitted = 0
 
@@ -134,7 +138,7 @@ class StatelessQuery:
                 if pa.types.is_timestamp(ts.type):
                     ts = ts.cast(pa.int64())
                 timestamps = pc.coalesce(ts.cast(pa.int64()), timestamps)
-            records = self.encoder.encode(out, timestamps)
+            records = self.encoder.encode(out, timestamps, out.column(TOMBSTONE_OUT).combine_chunks())
             self.log.produce(self.sink.topic, records)
         if self.emit is not None:
             self.emit(out)
