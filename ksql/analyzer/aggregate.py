@@ -12,17 +12,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ksql import ast
-from ksql.analyzer.format import format_expr
+from ksql.expr_text import format_expr
 from ksql.analyzer.rewrite import strip_qualifiers, transform, walk
 from ksql.analyzer.scope import SourceScope
-from ksql.analyzer.select import OutputColumn, _Item, expand_select, name_items
+from ksql.analyzer.select import OutputColumn, _Item, compile_predicate, expand_select, name_items
 from ksql.catalog import KEY, VALUE, Catalog, Source
 from ksql.compiler import compile_expression
 from ksql.compiler.scope import MapScope, ResolvedColumn
 from ksql.errors import StatementError
 from ksql.functions.aggregates import Arg, aggregate_registry
 from ksql.functions.aggregates.base import AggregateFunction
-from ksql.types import BIGINT, BOOLEAN, SqlType, quote_identifier
+from ksql.types import BIGINT, SqlType, quote_identifier
 
 WINDOW_BOUNDS = ("WINDOWSTART", "WINDOWEND")
 
@@ -168,12 +168,7 @@ def analyze_aggregate(
 
     where_sql = None
     if query.where is not None:
-        where = compile_expression(query.where, scope.with_context("WHERE"))
-        if where.type != BOOLEAN:
-            raise StatementError(
-                f"Type error in WHERE expression: Should evaluate to boolean but is {where.type}"
-            )
-        where_sql = where.sql
+        where_sql = compile_predicate(query.where, scope.with_context("WHERE"), "WHERE")
 
     group_exprs = list(query.group_by)
     keys = []
@@ -210,12 +205,7 @@ def analyze_aggregate(
     columns = _output_columns(items, rewritten, agg_scope, keys, group_exprs, sink_name)
     having_sql = None
     if having_expr is not None:
-        having = compile_expression(having_expr, agg_scope)
-        if having.type != BOOLEAN:
-            raise StatementError(
-                f"Type error in HAVING expression: Should evaluate to boolean but is {having.type}"
-            )
-        having_sql = having.sql
+        having_sql = compile_predicate(having_expr, agg_scope, "HAVING", query.having)
     return AggregateAnalysis(
         source=source,
         alias=scope.alias,

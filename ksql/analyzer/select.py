@@ -5,10 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ksql import ast
+from ksql.analyzer.rewrite import walk
 from ksql.analyzer.scope import SourceScope
 from ksql.catalog import KEY, VALUE, Catalog, Source
 from ksql.compiler import compile_expression
 from ksql.errors import StatementError
+from ksql.expr_text import format_expr
 from ksql.types import BOOLEAN, SqlType, StructType, quote_identifier
 
 RESERVED_NAMES = ("ROWTIME", "ROWPARTITION", "ROWOFFSET", "WINDOWSTART", "WINDOWEND")
@@ -120,6 +122,20 @@ def name_items(items: list[_Item]) -> None:
         seen.add(item.name)
 
 
+def compile_predicate(expr: ast.Expr, scope, clause: str, shown: ast.Expr | None = None) -> str:
+    """SQL of a WHERE or HAVING condition; errors name the clause as ksqlDB does."""
+    try:
+        compiled = compile_expression(expr, scope)
+    except StatementError as error:
+        raise StatementError(f"Error in {clause} expression: {error.message}") from None
+    if compiled.type not in (BOOLEAN, None):
+        raise StatementError(
+            f"Type error in {clause} expression: Should evaluate to boolean but is "
+            f"{format_expr(shown or expr)} ({compiled.type}) instead."
+        )
+    return compiled.sql
+
+
 def analyze_select(
     query: ast.Query,
     catalog: Catalog,
@@ -139,12 +155,7 @@ def analyze_select(
 
     where_sql = None
     if query.where is not None:
-        where = compile_expression(query.where, scope.with_context("WHERE"))
-        if where.type != BOOLEAN:
-            raise StatementError(
-                f"Type error in WHERE expression: Should evaluate to boolean but is {where.type}"
-            )
-        where_sql = where.sql
+        where_sql = compile_predicate(query.where, scope.with_context("WHERE"), "WHERE")
 
     compiled = [compile_expression(i.expr, scope) for i in items]
     if repartitioned:
@@ -214,6 +225,7 @@ def _partitioned_columns(
         if isinstance(expr, ast.Literal) and expr.kind == "NULL":
             continue  # PARTITION BY NULL: a keyless stream
         c = compile_expression(expr, scope.with_context("PARTITION BY"))
+        sql = c.sql if _uses_only_keys(expr, scope.source) else f'(CASE WHEN NOT "__DELETED" THEN {c.sql} END)'
         match = next((i for i, it in enumerate(items) if it.expr == expr and i not in used), None)
         if match is not None:
             used.add(match)
@@ -226,7 +238,7 @@ def _partitioned_columns(
                 name = f"KSQL_COL_{counter}"
                 counter += 1
             taken.add(name)
-        columns.append(OutputColumn(name, c.type, c.sql, KEY, expr))
+        columns.append(OutputColumn(name, c.type, sql, KEY, expr))
     key_names = {c.name for c in columns}
     for index, item in enumerate(items):
         if index in used or item.name in key_names:
@@ -234,6 +246,14 @@ def _partitioned_columns(
         c = compiled[index]
         columns.append(OutputColumn(item.name, c.type, c.sql, VALUE, item.expr))
     return columns
+
+
+def _uses_only_keys(expr: ast.Expr, source: Source) -> bool:
+    """Whether an expression can be computed for a record without a value."""
+    keys = {c.name for c in source.key_columns} | set(RESERVED_NAMES)
+    return all(
+        node.name in keys for node in walk(expr) if isinstance(node, ast.ColumnRef)
+    )
 
 
 def select_list_sql(columns: tuple[OutputColumn, ...]) -> str:

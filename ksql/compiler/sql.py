@@ -9,10 +9,10 @@ from ksql import ast
 from ksql.compiler.scope import LambdaScope, ResolvedColumn, Scope
 from ksql.compiler.typing import arithmetic_type, common_type, comparable, is_numeric
 from ksql.errors import StatementError
+from ksql.expr_text import format_expr
 from ksql.types import (
     BIGINT,
     BOOLEAN,
-    BYTES,
     DATE,
     DOUBLE,
     INTEGER,
@@ -43,6 +43,24 @@ def sql_string(value: str) -> str:
 
 def cast_sql(sql: str, target: SqlType) -> str:
     return f"CAST({sql} AS {target.duckdb()})"
+
+
+_OP_NAMES = {
+    "=": "EQUAL", "<>": "NOT_EQUAL", "<": "LESS_THAN", "<=": "LESS_THAN_OR_EQUAL",
+    ">": "GREATER_THAN", ">=": "GREATER_THAN_OR_EQUAL", "IS DISTINCT FROM": "IS_DISTINCT_FROM",
+    "IS NOT DISTINCT FROM": "IS_NOT_DISTINCT_FROM",
+}  # fmt: skip
+
+_TIME_COLUMNS = ("ROWTIME", "WINDOWSTART", "WINDOWEND")
+
+
+def _is_time_column(expr: ast.Expr) -> bool:
+    return isinstance(expr, ast.ColumnRef) and expr.name in _TIME_COLUMNS
+
+
+def _epoch_ms_of_text(sql: str) -> str:
+    """Epoch ms of an ISO date-time string, with an optional zone offset (UTC otherwise)."""
+    return f"epoch_ms(CAST({sql} AS TIMESTAMPTZ))"
 
 
 def _type_name(t: SqlType | None) -> str:
@@ -146,12 +164,17 @@ class Compiler:
         return Compiled(cast_sql(sql, result), result)
 
     def _comparison_operands(self, left: Compiled, right: Compiled, op: str, e) -> tuple[str, str]:
+        a, b = left.sql, right.sql
+        # ROWTIME and window bounds compare with date-time strings ("magic" conversion).
+        if _is_time_column(e.left) and right.type == STRING:
+            return a, _epoch_ms_of_text(b)
+        if _is_time_column(e.right) and left.type == STRING:
+            return _epoch_ms_of_text(a), b
         if not comparable(left.type, right.type):
             raise StatementError(
-                f"Cannot compare {e.left} ({_type_name(left.type)}) to {e.right} "
-                f"({_type_name(right.type)}) with {op}."
+                f"Cannot compare {format_expr(e.left)} ({_type_name(left.type)}) to "
+                f"{format_expr(e.right)} ({_type_name(right.type)}) with {_OP_NAMES.get(op, op)}."
             )
-        a, b = left.sql, right.sql
         temporal = (TIMESTAMP, DATE, TIME)
         if left.type == STRING and right.type in temporal:
             a = cast_sql(a, right.type)
@@ -168,9 +191,11 @@ class Compiler:
             return Compiled(f"({a} {e.op} {b})", BOOLEAN)
         if isinstance(left.type, ArrayType | MapType | StructType) and e.op not in ("=", "<>"):
             raise StatementError(
-                f"Cannot compare {e.left} ({left.type}) to {e.right} ({right.type}) with {e.op}."
+                f"Cannot compare {format_expr(e.left)} ({left.type}) to {format_expr(e.right)} "
+                f"({right.type}) with {_OP_NAMES[e.op]}."
             )
-        return Compiled(f"({a} {e.op} {b})", BOOLEAN)
+        # ksqlDB: a comparison with a null operand is false, not null.
+        return Compiled(f"coalesce({a} {e.op} {b}, false)", BOOLEAN)
 
     def _boolean(self, expr: ast.Expr, what: str) -> str:
         c = self.compile(expr)
@@ -189,14 +214,10 @@ class Compiler:
 
     def _Between(self, e: ast.Between) -> Compiled:
         value, low, high = self.compile(e.value), self.compile(e.low), self.compile(e.high)
-        for bound in (low, high):
-            if not comparable(value.type, bound.type):
-                raise StatementError(
-                    f"Cannot compare {e.value} ({_type_name(value.type)}) to "
-                    f"({_type_name(bound.type)}) with BETWEEN."
-                )
+        _, low_sql = self._comparison_operands(value, low, "BETWEEN", ast.Comparison(">=", e.value, e.low))
+        _, high_sql = self._comparison_operands(value, high, "BETWEEN", ast.Comparison("<=", e.value, e.high))
         neg = "NOT " if e.negated else ""
-        return Compiled(f"({value.sql} {neg}BETWEEN {low.sql} AND {high.sql})", BOOLEAN)
+        return Compiled(f"({value.sql} {neg}BETWEEN {low_sql} AND {high_sql})", BOOLEAN)
 
     def _InList(self, e: ast.InList) -> Compiled:
         value = self.compile(e.value)

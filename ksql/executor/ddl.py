@@ -160,7 +160,7 @@ def alter_source(engine, stmt: ast.AlterSource, text: str, session: dict[str, st
         )
     if source.created_by_query is not None:
         raise KsqlError(
-            f"ALTER command is not supported for CREATE ... AS statements."
+            "ALTER command is not supported for CREATE ... AS statements."
         )
     fake = ast.CreateSource(stmt.kind, stmt.name, stmt.added)
     added = columns_of(fake, engine.catalog)

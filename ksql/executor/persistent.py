@@ -6,7 +6,7 @@ from ksql import ast
 from ksql.analyzer import properties as P
 from ksql.analyzer.aggregate import AggregateAnalysis, analyze_aggregate, is_aggregation
 from ksql.analyzer.select import SelectAnalysis, analyze_select
-from ksql.catalog import KEY, VALUE, Column, PersistentQuery, Source, WindowInfo
+from ksql.catalog import KEY, VALUE, Column, FormatSpec, PersistentQuery, Source, WindowInfo
 from ksql.errors import KsqlError, StatementError
 from ksql.executor.ddl import check_formats, check_replace, ensure_topic
 from ksql.results import CommandResult
@@ -48,6 +48,7 @@ def create_as_select(engine, stmt: ast.CreateAsSelect, text: str, session: dict[
     props = stmt.properties
     source = analysis.source
     key_fmt, value_fmt = P.choose_formats(props, session, inherited=(source.key_format, source.value_format))
+    key_fmt = _sink_key_format(key_fmt, props, session, analysis, stmt.kind)
     prefix = session.get("ksql.output.topic.name.prefix", "")
     topic = str(P.prop(props, "KAFKA_TOPIC") or f"{prefix}{stmt.name}")
     columns = tuple(Column(c.name, c.type, c.namespace) for c in analysis.columns)
@@ -138,6 +139,20 @@ def terminate(engine, stmt: ast.Terminate, text: str, session: dict[str, str]) -
 
 def stop_query(engine, query_id: str) -> None:
     engine.catalog.queries.pop(query_id, None)
+
+
+def _sink_key_format(key_fmt: FormatSpec, props, session, analysis, kind: str) -> FormatSpec:
+    """A keyless result uses NONE; a keyed result cannot inherit NONE from its source."""
+    explicit = P.prop(props, "KEY_FORMAT") is not None or P.prop(props, "FORMAT") is not None
+    has_keys = bool(analysis.key_columns)
+    if not has_keys:
+        if P.prop(props, "KEY_FORMAT") is not None and kind == "STREAM" and key_fmt.name != "NONE":
+            raise StatementError("Key format specified for stream without key columns.")
+        return key_fmt if explicit else FormatSpec("NONE")
+    if key_fmt.name == "NONE" and not explicit:
+        default = session.get("ksql.persistence.default.format.key", "KAFKA")
+        return FormatSpec(P.format_name(default))
+    return key_fmt
 
 
 def _window_info(analysis) -> WindowInfo | None:

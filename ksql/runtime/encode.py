@@ -13,8 +13,11 @@ from ksql.formats.base import get_format
 class SinkEncoder:
     """Encodes query output rows in the sink's key and value formats."""
 
-    def __init__(self, sink: Source) -> None:
+    def __init__(self, sink: Source, *, null_keys: bool = True) -> None:
+        """null_keys: a key whose columns are all null is written as a null key (pass-through
+        keys); a computed multi-column key (PARTITION BY) is written as it is."""
         self.sink = sink
+        self.null_keys = null_keys
         self.key_columns = [(c.name, c.type) for c in sink.key_columns]
         self.value_columns = [(c.name, c.type) for c in sink.value_columns]
         self.key_format = get_format(sink.key_format.name, sink.key_format.properties)
@@ -33,11 +36,12 @@ class SinkEncoder:
         if self.key_columns:
             key_rows = rows.select([name for name, _ in self.key_columns])
             keys = self.key_format.encode(key_rows, self.key_columns, wrap_single=False)
-            all_null = None
-            for column in key_rows.columns:
-                missing = pc.is_null(column)
-                all_null = missing if all_null is None else pc.and_(all_null, missing)
-            keys = pc.if_else(all_null, pa.scalar(None, keys.type), keys)
+            if self.null_keys:
+                all_null = None
+                for column in key_rows.columns:
+                    missing = pc.is_null(column)
+                    all_null = missing if all_null is None else pc.and_(all_null, missing)
+                keys = pc.if_else(all_null, pa.scalar(None, keys.type), keys)
         else:
             keys = pa.nulls(n, pa.binary())
         if window is not None and self.sink.window is not None:

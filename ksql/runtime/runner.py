@@ -78,10 +78,13 @@ class StatelessQuery:
         self.emit = emit
         self.commit = commit
         self.decoder = SourceDecoder(analysis.source)
-        self.encoder = SinkEncoder(sink) if sink is not None else None
+        self.encoder = (
+            SinkEncoder(sink, null_keys=not analysis.repartitioned) if sink is not None else None
+        )
         self.reader = TopicReader(log, analysis.source.topic, positions or {})
         self.con = duckdb.connect()
-        where = f" WHERE {analysis.where_sql}" if analysis.where_sql else ""
+        # With a WHERE clause, records without a value are dropped.
+        where = f' WHERE NOT "{DELETED}" AND {analysis.where_sql}' if analysis.where_sql else ""
         select = select_list_sql(analysis.columns)
         select = f"{select}, " if select else ""
         self.sql = (
