@@ -581,6 +581,8 @@ class AstBuilder(Transformer):
 
     def named_type(self, children: list[Any]) -> SqlType:
         name = children[0]
+        if name == "NULL":
+            raise ParseError(f"Syntax Error\nNULL is not a type: {name}")
         return PRIMITIVE_ALIASES.get(name) or TypeReference(name)
 
     def parameterized_type(self, children: list[Any]) -> DecimalType:

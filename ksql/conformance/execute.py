@@ -125,6 +125,11 @@ def _produce(engine: Engine, record: dict) -> None:
         value_columns = [(c.name, c.type) for c in source.value_columns]
         key_bytes = None if key is None else key_fmt.to_bytes(key, key_columns, wrap_single=False)
         value_bytes = None if value is None else value_fmt.to_bytes(value, value_columns, wrap_single=source.wrap_single_value)
+        window = record.get("window")
+        if source.window is not None and isinstance(window, dict):
+            session = source.window.kind == "SESSION"
+            bounds = [window["end"], window["start"]] if session else [window["start"]]
+            key_bytes = (key_bytes or b"") + b"".join(int(b).to_bytes(8, "big", signed=True) for b in bounds)
     else:
         import orjson
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -43,6 +44,15 @@ class SourceDecoder:
         if isinstance(records, pa.RecordBatch):
             records = pa.Table.from_batches([records])
         errors: list[tuple[int, int, str]] = []
+        if source.is_table and source.key_columns:
+            # Tables ignore records without a key.
+            records = records.filter(pc.is_valid(records.column("key")))
+        window_bounds = None
+        if source.window is not None:
+            raw_keys, window_bounds = split_window_keys(
+                records.column("key").combine_chunks(), source.window
+            )
+            records = records.set_column(records.schema.get_field_index("key"), "key", raw_keys)
         n = records.num_rows
         arrays: dict[str, pa.ChunkedArray | pa.Array] = {}
         bad = None
@@ -71,6 +81,8 @@ class SourceDecoder:
         arrays["ROWOFFSET"] = records.column("offset")
         ordered = {c.name: arrays[c.name] for c in source.columns}
         ordered.update({k: arrays[k] for k in ("ROWTIME", "ROWPARTITION", "ROWOFFSET")})
+        if window_bounds is not None:
+            ordered["WINDOWSTART"], ordered["WINDOWEND"] = window_bounds
         # Records without a value: table deletes; streams pass them on as null values.
         ordered[DELETED] = pc.is_null(records.column("value"))
         table = pa.table(ordered) if n else _empty_table(source, ordered)
@@ -90,8 +102,29 @@ class SourceDecoder:
         return Decoded(table, errors)
 
 
+def _int64_from_be(data: pa.Array) -> np.ndarray:
+    fixed = data.cast(pa.binary(8))
+    return np.frombuffer(fixed.buffers()[1], dtype=">i8", count=len(fixed), offset=fixed.offset * 8).astype(np.int64)
+
+
+def split_window_keys(keys: pa.Array, window) -> tuple[pa.Array, tuple[pa.Array, pa.Array]]:
+    """Windowed keys -> (plain keys, (WINDOWSTART, WINDOWEND)); see encode.windowed_keys."""
+    keys = pc.fill_null(keys, b"\0" * 16)
+    if window.kind == "SESSION":
+        raw = pc.binary_slice(keys, 0, -16)
+        ends = _int64_from_be(pc.binary_slice(keys, -16, -8))
+        starts = _int64_from_be(pc.binary_slice(keys, -8))
+    else:
+        raw = pc.binary_slice(keys, 0, -8)
+        starts = _int64_from_be(pc.binary_slice(keys, -8))
+        ends = starts + (window.size_ms or 0)
+    return raw, (pa.array(starts, pa.int64()), pa.array(ends, pa.int64()))
+
+
 def _empty_table(source: Source, arrays: dict) -> pa.Table:
     fields = [pa.field(c.name, c.type.arrow()) for c in source.columns]
+    if source.window is not None:
+        fields += [pa.field("WINDOWSTART", pa.int64()), pa.field("WINDOWEND", pa.int64())]
     fields += [
         pa.field("ROWTIME", pa.int64()),
         pa.field("ROWPARTITION", pa.int32()),
