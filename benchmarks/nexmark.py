@@ -23,7 +23,7 @@ def bid_table(start: int, count: int) -> pa.Table:
                 CASE WHEN hash(n, 1) % 2 = 0 THEN 1000 ELSE 1000 + hash(n, 2) % 100 END AS auction,
                 CASE WHEN hash(n, 3) % 4 <> 0 THEN 2000 ELSE 2000 + hash(n, 4) % 1000 END AS bidder,
                 CAST(round(pow(10, (hash(n, 5) % 1000000) / 1000000.0 * 6) * 100) AS BIGINT) AS price,
-                ['Google', 'Facebook', 'Baidu', 'Apple'][1 + hash(n, 6) % 4] AS channel,
+                ['Google', 'Facebook', 'Baidu', 'Apple'][CAST(1 + hash(n, 6) % 4 AS BIGINT)] AS channel,
                 'https://www.nexmark.com/item.htm?query=' || (hash(n, 7) % 1000)::VARCHAR AS url,
                 {BASE_TIME_MS} + n * 1000 // {EVENTS_PER_SECOND} AS date_time,
                 repeat('x', 16) AS extra
