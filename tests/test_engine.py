@@ -89,3 +89,22 @@ def test_unknown_column_is_a_clear_error(tmp_path: Path) -> None:
         engine.execute(STREAM)
         with pytest.raises(KsqlError, match="SELECT column 'NOPE' cannot be resolved"):
             engine.execute("CREATE STREAM x AS SELECT id, nope FROM orders;")
+
+
+def test_group_by_counts_per_record_and_survives_restart(tmp_path: Path) -> None:
+    ddl = "CREATE TABLE totals AS SELECT item, COUNT(*) AS n, SUM(qty) AS qty FROM orders GROUP BY item;"
+    with Engine(tmp_path, properties={"auto.offset.reset": "earliest"}) as engine:
+        engine.execute(STREAM)
+        engine.execute(
+            "INSERT INTO orders (id, item, qty) VALUES (1, 'apple', 3);"
+            "INSERT INTO orders (id, item, qty) VALUES (2, 'apple', 4);"
+        )
+        engine.execute(ddl)
+        engine.run_until_idle()
+        assert values_of(engine, "TOTALS") == [{"N": 1, "QTY": 3}, {"N": 2, "QTY": 7}]
+    # A restart resumes from committed offsets and stored aggregates: nothing counted twice.
+    with Engine(tmp_path) as engine:
+        engine.execute("INSERT INTO orders (id, item, qty) VALUES (3, 'apple', 5);")
+        engine.run_until_idle()
+        assert values_of(engine, "TOTALS")[-1] == {"N": 3, "QTY": 12}
+        assert len(values_of(engine, "TOTALS")) == 3
