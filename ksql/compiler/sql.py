@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from ksql import ast
-from ksql.compiler.scope import LambdaScope, ResolvedColumn, Scope
+from ksql.compiler.scope import ResolvedColumn, Scope
 from ksql.compiler.typing import arithmetic_type, common_type, comparable, is_numeric
 from ksql.errors import StatementError
 from ksql.expr_text import format_expr
@@ -151,6 +151,11 @@ class Compiler:
                     f"Unsupported arithmetic types. {_type_name(left.type)} {_type_name(right.type)}"
                 )
             return Compiled(f"({left.sql} || {right.sql})", STRING)
+        if not all(t is None or is_numeric(t) for t in (left.type, right.type)):
+            names = " ".join(_type_name(t).split("(")[0] for t in (left.type, right.type))
+            raise StatementError(
+                f"Error processing expression: {format_expr(e)}. Unsupported arithmetic types. {names}"
+            )
         result = arithmetic_type(e.op, left.type, right.type)
         a, b = cast_sql(left.sql, result), cast_sql(right.sql, result)
         if e.op == "/" and result in (INTEGER, BIGINT):
@@ -324,19 +329,3 @@ class Compiler:
 
     def _Lambda(self, e: ast.Lambda) -> Compiled:
         raise StatementError("Lambdas are only allowed as arguments of TRANSFORM, FILTER and REDUCE")
-
-    def compile_lambda(self, e: ast.Expr, param_types: list[SqlType]) -> tuple[str, Compiled]:
-        """`lambda a, b: body` for DuckDB list functions, and the body's compiled form."""
-        if not isinstance(e, ast.Lambda):
-            raise StatementError(f"Expected a lambda, got {e}")
-        if len(e.params) != len(param_types):
-            raise StatementError(
-                f"Lambda expects {len(param_types)} arguments, got {len(e.params)}"
-            )
-        depth = self.lambda_depth + 1
-        names = [f"__l{depth}_{i}" for i in range(len(e.params))]
-        params = {
-            p: ResolvedColumn(n, t) for p, n, t in zip(e.params, names, param_types, strict=True)
-        }
-        body = Compiler(LambdaScope(params, self.scope), depth).compile(e.body)
-        return f"lambda {', '.join(names)}: {body.sql}", body

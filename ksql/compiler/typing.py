@@ -89,7 +89,8 @@ def comparable(left: SqlType | None, right: SqlType | None) -> bool:
         return True
     if left in _TEMPORAL and right in _TEMPORAL:
         return TIME not in (left, right)
-    return type(left) is type(right) and not isinstance(left, DecimalType)
+    # Complex types compare by shape (=, <> only; checked by the caller); primitives must match.
+    return isinstance(left, ArrayType | MapType | StructType) and type(left) is type(right)
 
 
 def common_type(types: list[SqlType | None]) -> SqlType | None:

@@ -2,28 +2,88 @@
 
 from __future__ import annotations
 
-from ksql.compiler.sql import Compiled
+import re
+
+from ksql.compiler.sql import Compiled, sql_string
+from ksql.errors import StatementError
 from ksql.functions.java_time_format import to_strftime
-from ksql.functions.registry import ScalarFunction
+from ksql.functions.registry import ScalarFunction, signature_error
 from ksql.types import BIGINT, DATE, INTEGER, STRING, TIME, TIMESTAMP
+
+_OFFSET = re.compile(r"^(?:UTC|GMT)?([+-])(\d{1,2}):?(\d{2})?$")
 
 _UNIT_MS = {
     "MILLISECOND": 1, "SECOND": 1000, "MINUTE": 60_000, "HOUR": 3_600_000, "DAY": 86_400_000,
 }  # fmt: skip
 
 
+def _literal(c: Compiled) -> str | None:
+    """The text of a string literal argument (None when the argument is not a literal)."""
+    sql = c.sql
+    if c.type == STRING and len(sql) >= 2 and sql[0] == "'" and sql[-1] == "'" and "'" not in sql[1:-1].replace("''", ""):
+        return sql[1:-1].replace("''", "'")
+    return None
+
+
+def _java_pattern(pattern: Compiled) -> str:
+    java = _literal(pattern)
+    if java is None:
+        raise StatementError("Only literal date-time patterns are supported")
+    return java
+
+
 def _format_of(pattern: Compiled) -> str:
     """A DuckDB format expression for a Java pattern given as a string literal."""
-    sql = pattern.sql
-    if sql.startswith("'") and sql.endswith("'"):
-        java = sql[1:-1].replace("''", "'")
-        return "'" + to_strftime(java).replace("'", "''") + "'"
-    return sql  # not a literal: used as given
+    return sql_string(to_strftime(_java_pattern(pattern)))
+
+
+def _parse_input(s: Compiled, pattern: Compiled) -> str:
+    """Java's X accepts 'Z' for UTC where DuckDB's %z needs an offset."""
+    if "X" in _java_pattern(pattern):
+        return f"regexp_replace({s.sql}, 'Z$', '+0000')"
+    return s.sql
+
+
+def _zone_offset_minutes(zone: str) -> int | None:
+    m = _OFFSET.match(zone.strip())
+    if m is None:
+        return None
+    minutes = int(m.group(2)) * 60 + int(m.group(3) or 0)
+    return minutes if m.group(1) == "+" else -minutes
+
+
+def utc_to_local(ts: str, zone: Compiled) -> str:
+    """Naive UTC timestamp -> naive wall-clock timestamp in `zone` (a literal zone id or offset)."""
+    name = _literal(zone)
+    if name is None:
+        return f"timezone({zone.sql}, timezone('UTC', {ts}))"
+    offset = _zone_offset_minutes(name)
+    if offset is not None:
+        return f"({ts} + to_minutes({offset}))"
+    return f"timezone({sql_string(name)}, timezone('UTC', {ts}))"
+
+
+def local_to_utc(ts: str, zone: Compiled) -> str:
+    name = _literal(zone)
+    if name is None:
+        return f"CAST(timezone('UTC', timezone({zone.sql}, {ts})) AS TIMESTAMP)"
+    offset = _zone_offset_minutes(name)
+    if offset is not None:
+        return f"({ts} - to_minutes({offset}))"
+    return f"CAST(timezone('UTC', timezone({sql_string(name)}, {ts})) AS TIMESTAMP)"
+
+
+def _parsed_utc(s: Compiled, pattern: Compiled, zone: tuple[Compiled, ...]) -> str:
+    """A naive UTC timestamp parsed from text; without an offset in the text, `zone` applies."""
+    parsed = f"try_strptime({_parse_input(s, pattern)}, {_format_of(pattern)})"
+    if "%z" in to_strftime(_java_pattern(pattern)):
+        return f"CAST({parsed} AS TIMESTAMP)"
+    return local_to_utc(f"CAST({parsed} AS TIMESTAMP)", zone[0]) if zone else f"CAST({parsed} AS TIMESTAMP)"
 
 
 def _parse(target, duck: str):
     def hook(s: Compiled, pattern: Compiled, *zone: Compiled) -> Compiled:
-        return Compiled(f"CAST(try_strptime({s.sql}, {_format_of(pattern)}) AS {duck})", target)
+        return Compiled(f"CAST({_parsed_utc(s, pattern, zone)} AS {duck})", target)
     return hook
 
 
@@ -31,15 +91,40 @@ def _format(s: Compiled, pattern: Compiled, *zone: Compiled) -> Compiled:
     value = s.sql
     if s.type == TIME:
         value = f"(DATE '1970-01-01' + {s.sql})"
+    elif s.type == TIMESTAMP and zone:
+        value = utc_to_local(s.sql, zone[0])
     return Compiled(f"strftime({value}, {_format_of(pattern)})", STRING)
 
 
 def _timestamp_to_string(ms: Compiled, pattern: Compiled, *zone: Compiled) -> Compiled:
-    return Compiled(f"strftime(epoch_ms(CAST({ms.sql} AS BIGINT)), {_format_of(pattern)})", STRING)
+    ts = f"CAST(epoch_ms(CAST({ms.sql} AS BIGINT)) AS TIMESTAMP)"
+    if zone:
+        ts = utc_to_local(ts, zone[0])
+    return Compiled(f"strftime({ts}, {_format_of(pattern)})", STRING)
 
 
 def _string_to_timestamp(s: Compiled, pattern: Compiled, *zone: Compiled) -> Compiled:
-    return Compiled(f"epoch_ms(try_strptime({s.sql}, {_format_of(pattern)}))", BIGINT)
+    return Compiled(f"epoch_ms({_parsed_utc(s, pattern, zone)})", BIGINT)
+
+
+def _string_to_date(s: Compiled, pattern: Compiled) -> Compiled:
+    """Deprecated STRINGTODATE: epoch days of a date string."""
+    parsed = f"CAST({_parsed_utc(s, pattern, ())} AS DATE)"
+    return Compiled(f"CAST({parsed} - DATE '1970-01-01' AS INTEGER)", INTEGER)
+
+
+def _date_to_string(days: Compiled, pattern: Compiled) -> Compiled:
+    """Deprecated DATETOSTRING: format epoch days."""
+    date = f"(DATE '1970-01-01' + CAST({days.sql} AS INTEGER))"
+    return Compiled(f"strftime({date}, {_format_of(pattern)})", STRING)
+
+
+def _convert_tz(ts: Compiled, source: Compiled, target: Compiled) -> Compiled:
+    """Reinterpret a wall-clock timestamp from one zone into another."""
+    if ts.type not in (TIMESTAMP, None):
+        raise signature_error("CONVERT_TZ", [ts.type, source.type, target.type])
+    utc = local_to_utc(ts.sql, source)
+    return Compiled(f"CAST({utc_to_local(utc, target)} AS TIMESTAMP_MS)", TIMESTAMP)
 
 
 def _unix_timestamp(*args: Compiled) -> Compiled:
@@ -62,11 +147,13 @@ def _from_days(days: Compiled) -> Compiled:
     return Compiled(f"CAST(DATE '1970-01-01' + CAST({days.sql} AS INTEGER) AS DATE)", DATE)
 
 
-def _shift(sign: str, target=None):
+def _shift(fn: str, sign: str, allowed: tuple):
     def hook(unit: Compiled, amount: Compiled, value: Compiled) -> Compiled:
-        name = unit.sql.strip("'").rstrip("S")
-        ms = _UNIT_MS.get(name, 1)
-        t = target or value.type
+        name = (_literal(unit) or "").upper().rstrip("S")
+        ms = _UNIT_MS.get(name)
+        if ms is None or amount.type not in (INTEGER, BIGINT, None) or value.type not in (*allowed, None):
+            raise signature_error(fn, [unit.type, amount.type, value.type])
+        t = value.type or allowed[0]
         sql = f"CAST({value.sql} {sign} to_milliseconds(CAST({amount.sql} AS BIGINT) * {ms}) AS {t.duckdb()})"
         return Compiled(sql, t)
     return hook
@@ -86,9 +173,12 @@ def register(registry) -> None:
     add(ScalarFunction("UNIX_DATE", _unix_date, "Epoch days", "DATE", (0, 1)))
     add(ScalarFunction("FROM_UNIXTIME", _from_unixtime, "Timestamp of epoch ms", "DATE", (1, 1)))
     add(ScalarFunction("FROM_DAYS", _from_days, "Date of epoch days", "DATE", (1, 1)))
-    add(ScalarFunction("TIMESTAMPADD", _shift("+"), "Add to a timestamp", "DATE", (3, 3)))
-    add(ScalarFunction("TIMESTAMPSUB", _shift("-"), "Subtract from a timestamp", "DATE", (3, 3)))
-    add(ScalarFunction("DATEADD", _shift("+", DATE), "Add to a date", "DATE", (3, 3)))
-    add(ScalarFunction("DATESUB", _shift("-", DATE), "Subtract from a date", "DATE", (3, 3)))
-    add(ScalarFunction("TIMEADD", _shift("+", TIME), "Add to a time", "DATE", (3, 3)))
-    add(ScalarFunction("TIMESUB", _shift("-", TIME), "Subtract from a time", "DATE", (3, 3)))
+    add(ScalarFunction("TIMESTAMPADD", _shift("TIMESTAMPADD", "+", (TIMESTAMP,)), "Add to a timestamp", "DATE", (3, 3)))
+    add(ScalarFunction("TIMESTAMPSUB", _shift("TIMESTAMPSUB", "-", (TIMESTAMP,)), "Subtract from a timestamp", "DATE", (3, 3)))
+    add(ScalarFunction("DATEADD", _shift("DATEADD", "+", (DATE,)), "Add to a date", "DATE", (3, 3)))
+    add(ScalarFunction("DATESUB", _shift("DATESUB", "-", (DATE,)), "Subtract from a date", "DATE", (3, 3)))
+    add(ScalarFunction("TIMEADD", _shift("TIMEADD", "+", (TIME,)), "Add to a time", "DATE", (3, 3)))
+    add(ScalarFunction("TIMESUB", _shift("TIMESUB", "-", (TIME,)), "Subtract from a time", "DATE", (3, 3)))
+    add(ScalarFunction("STRINGTODATE", _string_to_date, "Epoch days of a date string", "DATE", (2, 2)))
+    add(ScalarFunction("DATETOSTRING", _date_to_string, "Format epoch days", "DATE", (2, 2)))
+    add(ScalarFunction("CONVERT_TZ", _convert_tz, "Convert a timestamp between zones", "DATE", (3, 3)))
