@@ -48,6 +48,10 @@ def format_expr(expr: ast.Expr) -> str:
             return f"{name}({', '.join(format_expr(a) for a in args)})"
         case ast.IntervalUnit(unit=unit):
             return unit
+        case ast.MapConstructor(entries=entries):
+            return "MAP(" + ", ".join(f"{format_expr(k)}:={format_expr(v)}" for k, v in entries) + ")"
+        case ast.StructConstructor(fields=fields):
+            return "STRUCT(" + ", ".join(f"{n}:={format_expr(v)}" for n, v in fields) + ")"
         case ast.ArrayConstructor(items=items):
             return f"ARRAY[{', '.join(format_expr(i) for i in items)}]"
     return str(expr)

@@ -225,19 +225,9 @@ class Compiler:
         return Compiled(f"({value.sql} {neg}BETWEEN {low_sql} AND {high_sql})", BOOLEAN)
 
     def _InList(self, e: ast.InList) -> Compiled:
-        value = self.compile(e.value)
-        items = [self.compile(i) for i in e.items]
-        for item, expr in zip(items, e.items, strict=True):
-            if not comparable(value.type, item.type):
-                raise StatementError(
-                    f"invalid input syntax for type {_type_name(value.type)}: \"{expr}\"."
-                )
-        neg = "NOT " if e.negated else ""
-        sqls = []
-        for item in items:
-            a, b = self._comparison_operands(value, item, "IN", ast.Comparison("=", e.value, e.value))
-            sqls.append(b)
-        return Compiled(f"({value.sql} {neg}IN ({', '.join(sqls)}))", BOOLEAN)
+        from ksql.compiler.in_list import compile_in
+
+        return compile_in(self, e)
 
     def _Like(self, e: ast.Like) -> Compiled:
         value, pattern = self.compile(e.value), self.compile(e.pattern)
