@@ -164,7 +164,7 @@ def analyze_aggregate(
     source = catalog.require_source(query.from_.name)
     scope = SourceScope(source, query.from_.alias)
     items = expand_select(query, scope, repartitioned=False)
-    name_items(items)
+    name_items(items, {c.name for c in source.columns})
 
     where_sql = None
     if query.where is not None:

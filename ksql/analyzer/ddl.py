@@ -118,7 +118,9 @@ def build_source(
         timestamp_column=ts_column,
         timestamp_format=None if ts_format is None else str(ts_format),
         window=window,
-        wrap_single_value=P.wrap_single_value(props, session),
+        wrap_single_value=P.wrap_single_value(
+            props, session, sum(1 for c in columns if c.namespace == VALUE)
+        ),
         is_source=stmt.is_source,
         sql=text,
     )

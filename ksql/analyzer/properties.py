@@ -152,11 +152,17 @@ def window_info(props: dict[str, Any]) -> WindowInfo | None:
     return WindowInfo(kind_name, parse_duration_ms(size, "WINDOW_SIZE"))
 
 
-def wrap_single_value(props: dict[str, Any], session: dict[str, str]) -> bool | None:
+def wrap_single_value(
+    props: dict[str, Any], session: dict[str, str], value_columns: int = 1
+) -> bool | None:
+    """WRAP_SINGLE_VALUE from WITH, else the session default (which only applies to
+    single-column values)."""
     value = prop(props, "WRAP_SINGLE_VALUE")
     if value is None:
         default = session.get("ksql.persistence.wrap.single.values")
-        return None if default is None else str(default).lower() == "true"
+        if default is None or value_columns != 1:
+            return None
+        return str(default).lower() == "true"
     if isinstance(value, bool):
         return value
     return str(value).lower() == "true"

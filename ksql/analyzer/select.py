@@ -89,11 +89,16 @@ def expand_select(
     return items
 
 
-def name_items(items: list[_Item]) -> None:
-    """Give every item its output name: alias, column name, or KSQL_COL_n."""
+def name_items(items: list[_Item], source_names: set[str] | frozenset[str] = frozenset()) -> None:
+    """Give every item its output name: alias, column or field name, or KSQL_COL_n.
+
+    Generated names skip names already used by the projection or the source; a struct
+    field whose name is taken gets a suffix (`B_1`), as ksqlDB names them.
+    """
     taken = {i.alias for i in items if i.alias} | {
-        n for i in items if not i.alias and (n := _column_name(i.expr))
+        n for i in items if not i.alias and isinstance(i.expr, ast.ColumnRef) and (n := i.expr.name)
     }
+    generated_taken = taken | set(source_names)
     counter = 0
     for item in items:
         if item.alias:
@@ -106,7 +111,7 @@ def name_items(items: list[_Item]) -> None:
             continue
         name = _column_name(item.expr)
         if name is None:
-            while f"KSQL_COL_{counter}" in taken:
+            while f"KSQL_COL_{counter}" in generated_taken:
                 counter += 1
             name = f"KSQL_COL_{counter}"
             counter += 1
@@ -114,6 +119,12 @@ def name_items(items: list[_Item]) -> None:
             raise StatementError(
                 f"Reserved column name in select: `{name}`. Please remove or alias the column."
             )
+        elif isinstance(item.expr, ast.Dereference) and name in taken:
+            suffix = 1
+            while f"{name}_{suffix}" in taken:
+                suffix += 1
+            name = f"{name}_{suffix}"
+        taken.add(name)
         item.name = name
     seen: set[str] = set()
     for item in items:
@@ -151,7 +162,7 @@ def analyze_select(
     scope = SourceScope(source, query.from_.alias)
     repartitioned = bool(query.partition_by)
     items = expand_select(query, scope, repartitioned=repartitioned)
-    name_items(items)
+    name_items(items, {c.name for c in source.columns})
 
     where_sql = None
     if query.where is not None:

@@ -59,7 +59,7 @@ def create_as_select(engine, stmt: ast.CreateAsSelect, text: str, session: dict[
             raise StatementError(
                 f"The TIMESTAMP column set in the WITH clause does not exist in the schema: '{ts_column}'"
             )
-    wrap = P.wrap_single_value(props, session)
+    wrap = P.wrap_single_value(props, session, sum(1 for c in columns if c.namespace == VALUE))
     query_id = _next_query_id(engine, "CTAS" if stmt.kind == "TABLE" else "CSAS", stmt.name)
     sink = Source(
         name=stmt.name,

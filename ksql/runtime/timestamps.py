@@ -16,6 +16,10 @@ def parse_timestamp_strings(values: pa.Array, java_pattern: str | None) -> pa.Ar
         from ksql.functions.java_time_format import to_strftime
 
         fmt = to_strftime(java_pattern).replace("'", "''")
-        sql = f"SELECT epoch_ms(TRY_STRPTIME(v, '{fmt}')) AS ms FROM ts_input"
+        value = "v"
+        if "%z" in fmt:
+            # Java's X accepts 'Z' for UTC; strptime's %z wants an offset.
+            value = "regexp_replace(v, 'Z$', '+0000')"
+        sql = f"SELECT epoch_ms(TRY_STRPTIME({value}, '{fmt}')) AS ms FROM ts_input"
     result = con.sql(sql).to_arrow_table().column("ms").combine_chunks()
     return result.cast(pa.int64())
