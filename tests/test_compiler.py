@@ -59,7 +59,8 @@ def run(text: str):
         ("S || '!'", STRING, ["abc!", "Hello World!", None]),
         ("I > 0", BOOLEAN, [True, False, False]),
         ("I BETWEEN 0 AND 10", BOOLEAN, [True, False, None]),
-        ("I IN (7, 8)", BOOLEAN, [True, False, None]),
+        # ksqlDB: IN with a null value is false, like its comparisons with null.
+        ("I IN (7, 8)", BOOLEAN, [True, False, False]),
         ("S LIKE 'H%'", BOOLEAN, [False, True, None]),
         ("S IS NULL", BOOLEAN, [False, False, True]),
         ("CASE WHEN I > 0 THEN 'pos' ELSE 'neg' END", STRING, ["pos", "neg", "neg"]),
