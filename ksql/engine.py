@@ -12,7 +12,7 @@ import pyarrow as pa
 
 from ksql import ast
 from ksql.catalog import Catalog
-from ksql.errors import KsqlError
+from ksql.errors import KsqlError, ParseError
 from ksql.executor import dispatch
 from ksql.parser import parse, substitute_variables
 from ksql.results import Result
@@ -94,6 +94,8 @@ class Engine:
                 except KsqlError as error:
                     if error.statement_text is None:
                         error.statement_text = statement_text
+                    if isinstance(error, ParseError) and "\nStatement: " not in error.message:
+                        error.message += f"\nStatement: {statement_text.strip()}"
                     raise
         return results
 

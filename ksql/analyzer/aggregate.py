@@ -107,6 +107,14 @@ class _Rewriter:
 
         return transform(expr, visit), loose
 
+    def original_names(self, message: str) -> str:
+        """A message about rewritten expressions, with the user's expressions put back."""
+        names = {out: format_expr(call) for call, out in self.call_index.items()}
+        names.update({f"__K{i}": format_expr(e) for i, e in enumerate(self.group_exprs)})
+        for name in sorted(names, key=len, reverse=True):
+            message = message.replace(name, names[name])
+        return message
+
     def _call(self, call: ast.FunctionCall) -> str:
         key = strip_qualifiers(call)
         if key in self.call_index:
@@ -205,7 +213,10 @@ def analyze_aggregate(
     columns = _output_columns(items, rewritten, agg_scope, keys, group_exprs, sink_name)
     having_sql = None
     if having_expr is not None:
-        having_sql = compile_predicate(having_expr, agg_scope, "HAVING", query.having)
+        try:
+            having_sql = compile_predicate(having_expr, agg_scope, "HAVING", query.having)
+        except StatementError as error:
+            raise StatementError(rewriter.original_names(error.message)) from None
     return AggregateAnalysis(
         source=source,
         alias=scope.alias,

@@ -41,7 +41,7 @@ def columns_of(stmt: ast.CreateSource, catalog: Catalog) -> list[Column]:
     for el in stmt.elements:
         if el.name in RESERVED:
             raise StatementError(
-                f"'{el.name}' is a reserved column name. You cannot use it as a column name."
+                f"'{el.name}' is a reserved column name. You cannot use it as a name for a column."
             )
         if el.name in seen:
             raise StatementError(f"Duplicate column names: {el.name}")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ksql import ast
-from ksql.analyzer.rewrite import walk
+from ksql.analyzer.rewrite import strip_qualifiers, walk
 from ksql.analyzer.scope import SourceScope
 from ksql.catalog import KEY, VALUE, Catalog, Source
 from ksql.compiler import compile_expression
@@ -170,10 +170,12 @@ def analyze_select(
 
     compiled = [compile_expression(i.expr, scope) for i in items]
     if repartitioned:
-        columns = _partitioned_columns(query, scope, items, compiled)
+        columns = _partitioned_columns(query, scope, items, compiled, sink_name)
     else:
         new_planner = str(session.get("ksql.new.query.planner.enabled", "false")).lower() == "true"
         columns = _keyed_columns(source, items, compiled, sink_name, sink_kind, new_planner)
+    if sink_kind is not None and not any(c.namespace == VALUE for c in columns):
+        raise StatementError("The projection contains no value columns.")
     return SelectAnalysis(
         source=source,
         alias=scope.alias,
@@ -205,6 +207,9 @@ def _keyed_columns(
             f"The query used to build `{sink_name}` must include the key column {missing[0]} "
             f"in its projection (eg, SELECT {missing[0]}...)."
         )
+    if sink_kind is not None:
+        for name, first in key_at.items():
+            _check_key_once(items, first, ast.ColumnRef(name))
     columns: list[OutputColumn] = []
     if sink_kind is not None:
         order = sorted(key_at.values()) if new_planner else [key_at[k] for k in key_names if k in key_at]
@@ -224,25 +229,55 @@ def _keyed_columns(
     return columns
 
 
+def _check_key_once(items: list[_Item], first: int, key_expr: ast.Expr) -> None:
+    """A key column may appear once in the projection; ksqlDB names every alias it got."""
+    aliases = [
+        it.name for i, it in enumerate(items) if i == first or strip_qualifiers(it.expr) == key_expr
+    ]
+    if len(aliases) > 1:
+        raise StatementError(
+            f"The projection contains a key column (`{format_expr(key_expr)}`) more than once, "
+            f"aliased as: {' and '.join(aliases)}."
+        )
+
+
 def _partitioned_columns(
-    query: ast.Query, scope: SourceScope, items: list[_Item], compiled: list
+    query: ast.Query,
+    scope: SourceScope,
+    items: list[_Item],
+    compiled: list,
+    sink_name: str | None,
 ) -> list[OutputColumn]:
     """PARTITION BY: the partition expressions become the key, named from the projection."""
     columns: list[OutputColumn] = []
     used: set[int] = set()
     taken = {i.name for i in items}
     counter = 0
+    is_null = [isinstance(e, ast.Literal) and e.kind == "NULL" for e in query.partition_by]
+    if any(is_null) and len(is_null) > 1:
+        raise StatementError("Cannot PARTITION BY multiple columns including NULL")
     for expr in query.partition_by:
         if isinstance(expr, ast.Literal) and expr.kind == "NULL":
             continue  # PARTITION BY NULL: a keyless stream
         c = compile_expression(expr, scope.with_context("PARTITION BY"))
         sql = c.sql if _uses_only_keys(expr, scope.source) else f'(CASE WHEN NOT "__DELETED" THEN {c.sql} END)'
-        match = next((i for i, it in enumerate(items) if it.expr == expr and i not in used), None)
+        bare = strip_qualifiers(expr)
+        match = next(
+            (i for i, it in enumerate(items) if strip_qualifiers(it.expr) == bare and i not in used),
+            None,
+        )
         if match is not None:
+            _check_key_once(items, match, bare)
             used.add(match)
             name = items[match].name
         else:
             name = _column_name(expr)
+            if name is not None and name in taken and sink_name is not None:
+                shown = f"{scope.source.name}.{format_expr(bare)}"
+                raise StatementError(
+                    f"The query used to build `{sink_name}` must include the partitioning "
+                    f"expression {shown} in its projection (eg, SELECT {shown}...)."
+                )
             if name is None:
                 while f"KSQL_COL_{counter}" in taken:
                     counter += 1
