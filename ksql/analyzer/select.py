@@ -168,7 +168,10 @@ def analyze_select(
     if query.where is not None:
         where_sql = compile_predicate(query.where, scope.with_context("WHERE"), "WHERE")
 
-    compiled = [compile_expression(i.expr, scope) for i in items]
+    try:
+        compiled = [compile_expression(i.expr, scope) for i in items]
+    except StatementError as error:
+        raise StatementError(f"Invalid Select: {error.message}") from None
     if repartitioned:
         columns = _partitioned_columns(query, scope, items, compiled, sink_name)
     else:
