@@ -12,7 +12,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ksql import ast
-from ksql.expr_text import format_expr
 from ksql.analyzer.rewrite import strip_qualifiers, transform, walk
 from ksql.analyzer.scope import SourceScope
 from ksql.analyzer.select import OutputColumn, _Item, compile_predicate, expand_select, name_items
@@ -20,9 +19,10 @@ from ksql.catalog import KEY, VALUE, Catalog, Source
 from ksql.compiler import compile_expression
 from ksql.compiler.scope import MapScope, ResolvedColumn
 from ksql.errors import StatementError
+from ksql.expr_text import format_expr
 from ksql.functions.aggregates import Arg, aggregate_registry
 from ksql.functions.aggregates.base import AggregateFunction
-from ksql.types import BIGINT, SqlType, quote_identifier
+from ksql.types import BIGINT, PrimitiveType, SqlType, quote_identifier
 
 WINDOW_BOUNDS = ("WINDOWSTART", "WINDOWEND")
 
@@ -80,8 +80,15 @@ def is_aggregation(query: ast.Query) -> bool:
 class _Rewriter:
     """Replaces aggregate calls and grouping expressions with the operator's columns."""
 
-    def __init__(self, scope: SourceScope, group_exprs: list[ast.Expr], properties: dict[str, str]):
+    def __init__(
+        self,
+        scope: SourceScope,
+        group_exprs: list[ast.Expr],
+        properties: dict[str, str],
+        windowed: bool,
+    ):
         self.scope = scope
+        self.windowed = windowed
         self.group_exprs = [strip_qualifiers(e) for e in group_exprs]
         self.properties = properties
         self.calls: list[AggregateCall] = []
@@ -99,8 +106,8 @@ class _Rewriter:
             if isinstance(node, ast.FunctionCall) and self.registry.is_aggregate(node.name):
                 return ast.ColumnRef(self._call(node))
             if isinstance(node, ast.ColumnRef):
-                if node.name in WINDOW_BOUNDS and node.source is None:
-                    return node
+                if node.name in WINDOW_BOUNDS and self.windowed:
+                    return ast.ColumnRef(node.name)
                 loose.append(node)
                 return node
             return None
@@ -170,33 +177,30 @@ def analyze_aggregate(
     if query.window is not None and not query.group_by:
         raise StatementError("WINDOW clause requires a GROUP BY clause.")
     source = catalog.require_source(query.from_.name)
+    _check_source(source, sink_name)
     scope = SourceScope(source, query.from_.alias)
     items = expand_select(query, scope, repartitioned=False)
     name_items(items, {c.name for c in source.columns})
+    _check_functions_exist(items, query.having)
 
     where_sql = None
     if query.where is not None:
         where_sql = compile_predicate(query.where, scope.with_context("WHERE"), "WHERE")
 
     group_exprs = list(query.group_by)
-    keys = []
-    for index, expr in enumerate(group_exprs):
-        c = compile_expression(expr, scope.with_context("GROUP BY"))
-        keys.append(GroupKey(f"__K{index}", c.type, c.sql))
-
-    rewriter = _Rewriter(scope, group_exprs, session)
+    keys = _group_keys(group_exprs, scope, source)
+    rewriter = _Rewriter(scope, group_exprs, session, windowed=query.window is not None)
     rewritten: list[ast.Expr] = []
     loose_names: list[str] = []
     for item in items:
         expr, loose = rewriter.rewrite(item.expr, "SELECT")
         rewritten.append(expr)
-        if loose and not _has_aggregate(item.expr):
+        if loose:
             loose_names.append(format_expr(item.expr))
-        else:
-            loose_names += [format_expr(n) for n in loose]
     if loose_names:
         raise StatementError(
             "Non-aggregate SELECT expression(s) not part of GROUP BY: " + ", ".join(loose_names)
+            + "\nEither add the column(s) to the GROUP BY or remove them from the SELECT."
         )
     having_expr = None
     if query.having is not None:
@@ -206,11 +210,18 @@ def analyze_aggregate(
                 "Non-aggregate HAVING expression not part of GROUP BY: "
                 + ", ".join(n.name for n in loose if isinstance(n, ast.ColumnRef))
             )
+    if not rewriter.calls:
+        raise StatementError(
+            "GROUP BY requires aggregate functions in either the SELECT or HAVING clause."
+        )
     if source.is_table:
         aggregate_registry().check_table_source([c.function for c in rewriter.calls])
+    _check_intermediate_types(source, rewriter.calls)
 
     agg_scope = _aggregated_scope(keys, rewriter.calls, windowed=query.window is not None)
     columns = _output_columns(items, rewritten, agg_scope, keys, group_exprs, sink_name)
+    if sink_name is not None and not any(c.namespace == VALUE for c in columns):
+        raise StatementError("The projection contains no value columns.")
     having_sql = None
     if having_expr is not None:
         try:
@@ -229,6 +240,69 @@ def analyze_aggregate(
         having_sql=having_sql,
         limit=query.limit,
     )
+
+
+def _check_source(source: Source, sink_name: str | None) -> None:
+    if source.is_table and source.window is not None and sink_name is not None:
+        raise StatementError("KSQL does not support persistent queries on windowed tables.")
+    if source.value_format.name == "KAFKA":
+        raise StatementError(
+            f"Source(s) {source.name} are using the 'KAFKA' value format. "
+            "This format does not yet support GROUP BY."
+        )
+
+
+def _check_functions_exist(items: list[_Item], having: ast.Expr | None) -> None:
+    """Unknown functions are reported as such, before GROUP BY membership."""
+    from ksql.functions.registry import default_registry
+
+    scalar, aggregates = default_registry(), aggregate_registry()
+    exprs = [i.expr for i in items] + ([having] if having is not None else [])
+    for expr in exprs:
+        for node in walk(expr):
+            if isinstance(node, ast.FunctionCall) and not (
+                scalar.lookup(node.name) or aggregates.is_aggregate(node.name)
+            ):
+                raise StatementError(f"Can't find any functions with the name '{node.name}'")
+
+
+def _group_keys(group_exprs: list[ast.Expr], scope: SourceScope, source: Source) -> list[GroupKey]:
+    seen: list[ast.Expr] = []
+    keys = []
+    for index, expr in enumerate(group_exprs):
+        bare = strip_qualifiers(expr)
+        if bare in seen:
+            raise StatementError(
+                f"Duplicate GROUP BY expression: {source.name}.{format_expr(bare)}"
+            )
+        seen.append(bare)
+        for node in walk(expr):
+            if isinstance(node, ast.ColumnRef) and node.name in WINDOW_BOUNDS:
+                raise StatementError(
+                    f"Window bounds column {node.name} can only be used in the SELECT clause of "
+                    "windowed aggregations"
+                )
+            if isinstance(node, ast.FunctionCall) and aggregate_registry().is_aggregate(node.name):
+                raise StatementError(
+                    f"GROUP BY does not support aggregate functions: {node.name} is an "
+                    "aggregate function."
+                )
+        c = compile_expression(expr, scope.with_context("GROUP BY"))
+        keys.append(GroupKey(f"__K{index}", c.type, c.sql))
+    return keys
+
+
+def _check_intermediate_types(source: Source, calls: list[AggregateCall]) -> None:
+    """DELIMITED cannot hold structured intermediate aggregate state (AVG, TOPK, ...)."""
+    if source.value_format.name != "DELIMITED":
+        return
+    for call in calls:
+        state = call.function.state_types()
+        if len(state) > 1 or any(not isinstance(t, PrimitiveType) for _, t in state):
+            raise StatementError(
+                "One of the functions used in the statement has an intermediate type that the "
+                "value format can not handle. Please remove the function or change the format."
+            )
 
 
 def _aggregated_scope(keys: list[GroupKey], calls: list[AggregateCall], *, windowed: bool) -> MapScope:

@@ -16,6 +16,7 @@ from ksql.runtime import windows as W
 from ksql.runtime.aggregate import TOMBSTONE, AggregateOperator, AggregateSpec
 from ksql.runtime.decode import DELETED, SourceDecoder
 from ksql.runtime.encode import SinkEncoder
+from ksql.runtime.having import PASS, HavingFilter
 from ksql.runtime.processing_log import ProcessingLog
 from ksql.runtime.runner import ROWTIME_OUT, TOMBSTONE_OUT as OUT_TOMBSTONE, TopicReader
 from ksql.runtime.table_changes import LIVE, TableChanges
@@ -87,6 +88,12 @@ class AggregationQuery:
                 StateStore(self.store_path, "source_rows"), [c.name for c in source.key_columns], columns
             )
             self.changes.ensure([c.type.arrow() for c in source.key_columns])
+        self.having = None
+        if analysis.having_sql:
+            keys = [(k.name, k.type.arrow()) for k in analysis.keys]
+            if analysis.window is not None:
+                keys.append(("WINDOWSTART", pa.int64()))
+            self.having = HavingFilter(StateStore(self.store_path, "having"), keys, analysis.having_sql)
         self.post_sql = self._post_sql()
         self.output_schema = pa.schema(
             [pa.field(c.name, c.type.arrow()) for c in analysis.columns]
@@ -121,7 +128,7 @@ class AggregationQuery:
         bounds = ', "WINDOWSTART", "WINDOWEND"' if a.window is not None else ""
         tombstone = f'"{TOMBSTONE}"'
         if a.having_sql:
-            tombstone = f"({tombstone} OR NOT coalesce({a.having_sql}, false))"
+            tombstone = f'(NOT "{PASS}")'
         return (
             f'SELECT {select}{bounds}, "ROWTIME" AS "{ROWTIME_OUT}", {tombstone} AS "{OUT_TOMBSTONE}" '
             "FROM agg"
@@ -151,11 +158,15 @@ class AggregationQuery:
             # Step 4: aggregate, then project and apply HAVING.
             if pre.num_rows:
                 aggregated = self.operator.process_batch(pre)
+                if self.having is not None and aggregated.num_rows:
+                    aggregated = self.having.apply(aggregated, TOMBSTONE)
                 if aggregated.num_rows:
                     out = self._run(self.post_sql, "agg", aggregated).cast(self.output_schema)
                     self._write(out)
         # Step 5: commit state and source positions after the output is written.
         self.operator.commit()
+        if self.having is not None:
+            self.having.store.commit()
         if self.changes is not None:
             self.changes.store.commit()
         if self.commit_offsets is not None:
