@@ -201,6 +201,10 @@ class Engine:
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout=5)
+        for query in self.catalog.queries.values():
+            close = getattr(query.runner, "close", None)
+            if close is not None:
+                close()
         self.log.close()
         if getattr(self, "_tmp", None) is not None:
             self._tmp.cleanup()

@@ -20,6 +20,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--files", help="comma-separated file names without .json")
     parser.add_argument("--json", type=Path, help="write per-case results to this file")
     parser.add_argument("--verbose", action="store_true", help="print every case, and tracebacks")
+    parser.add_argument(
+        "--restart",
+        action="store_true",
+        help="stop and reopen the engine on its data directory after half of each case's inputs",
+    )
     args = parser.parse_args(argv)
 
     if not args.directory.is_dir():
@@ -33,7 +38,7 @@ def main(argv: list[str] | None = None) -> int:
     started = time.monotonic()
     for case in cases:
         try:
-            outcome = run_case(case)
+            outcome = run_case(case, restart=args.restart)
         except Exception as exc:  # an engine crash is reported, never hidden
             detail = traceback.format_exc() if args.verbose else ""
             outcome = Outcome("error", f"{type(exc).__name__}: {exc}".replace("\n", " ")[:300])

@@ -33,7 +33,7 @@ def _type_matches(expected_type: str, error: KsqlError) -> bool:
     return error.kind.rsplit(".", 1)[-1] == short
 
 
-def run_case(case: Case) -> Outcome:
+def run_case(case: Case, *, restart: bool = False) -> Outcome:
     if not case.enabled:
         return Outcome("skipped", "disabled in the corpus")
     fmt = case.unsupported_format()
@@ -42,16 +42,24 @@ def run_case(case: Case) -> Outcome:
     with tempfile.TemporaryDirectory(prefix="ksql-qtt-") as tmp:
         properties = {"auto.offset.reset": "earliest"}
         properties.update({k: str(v) for k, v in case.properties.items()})
-        engine = Engine(tmp, properties=properties, auto_create_topics=True)
+        engines = [Engine(tmp, properties=properties, auto_create_topics=True)]
+
+        def reopen() -> Engine:
+            # Step: stop the engine mid-input and start a new one on the same data directory.
+            engines[-1].close()
+            engines.append(Engine(tmp, properties=properties, auto_create_topics=True))
+            return engines[-1]
+
         try:
-            return _run(engine, case)
+            return _run(engines[0], case, reopen if restart else None)
         except UnsupportedFormatError as error:
             return Outcome("skipped", str(error))
         finally:
-            engine.close()
+            engines[-1].close()
 
 
-def _run(engine: Engine, case: Case) -> Outcome:
+def _run(engine: Engine, case: Case, reopen=None) -> Outcome:
+    """Run a case; with `reopen`, the engine is restarted after half of the inputs."""
     # Step 1: topics the case declares.
     for topic in case.topics:
         name = topic.get("name")
@@ -69,9 +77,15 @@ def _run(engine: Engine, case: Case) -> Outcome:
                 return Outcome("failed", f"statement failed: {_one_line(error.message)}")
             return _judge_error(expected_error, error)
     # Step 3: inputs, then let every query drain them.
-    for record in case.inputs:
+    half = len(case.inputs) // 2 if reopen is not None else len(case.inputs)
+    for record in case.inputs[:half]:
         _produce(engine, record)
     engine.run_until_idle()
+    if reopen is not None:
+        engine = reopen()
+        for record in case.inputs[half:]:
+            _produce(engine, record)
+        engine.run_until_idle()
     failed_query = next((q for q in engine.catalog.queries.values() if q.state == "ERROR"), None)
     if expected_error is not None:
         if failed_query is not None:

@@ -95,14 +95,14 @@ def insert_into(engine, stmt: ast.InsertInto, text: str, session: dict[str, str]
     target = catalog.source(stmt.target)
     if target is None:
         raise StatementError(f"{stmt.target} does not exist.")
-    if target.is_source:
-        raise StatementError(f"Cannot insert into read-only {target.kind.lower()}: {stmt.target}")
-    if target.header_columns:
-        raise StatementError(f"Cannot insert into {stmt.target} because it has header columns")
     if target.is_table:
         raise StatementError(
             f"INSERT INTO can only be used to insert into a stream. {stmt.target} is a table."
         )
+    if target.is_source:
+        raise StatementError(f"Cannot insert into read-only {target.kind.lower()}: {stmt.target}")
+    if target.header_columns:
+        raise StatementError(f"Cannot insert into {stmt.target} because it has header columns")
     analysis = analyze(stmt.query, catalog, session, sink_name=stmt.target, sink_kind="STREAM")
     produced = [(c.name, c.type, c.namespace) for c in analysis.columns]
     expected = [(c.name, c.type, c.namespace) for c in target.columns if not c.is_header]
@@ -138,7 +138,10 @@ def terminate(engine, stmt: ast.Terminate, text: str, session: dict[str, str]) -
 
 
 def stop_query(engine, query_id: str) -> None:
-    engine.catalog.queries.pop(query_id, None)
+    query = engine.catalog.queries.pop(query_id, None)
+    close = getattr(query.runner if query else None, "close", None)
+    if close is not None:
+        close()
 
 
 def _sink_key_format(key_fmt: FormatSpec, props, session, analysis, kind: str) -> FormatSpec:

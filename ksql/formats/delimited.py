@@ -178,6 +178,8 @@ class DelimitedFormat:
             )
         present = pc.is_valid(texts)
         lines = texts.filter(present)
+        if len(lines) == 0:  # only tombstones: nothing to parse
+            return DecodeResult(null_table(n, columns), None)
         fields, split_errors = _split_lines(lines, len(columns), self.delimiter)
         selects, errors = [], []
         for i, (_, sql_type) in enumerate(columns):

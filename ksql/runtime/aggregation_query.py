@@ -20,7 +20,7 @@ from ksql.runtime.having import PASS, HavingFilter
 from ksql.runtime.processing_log import ProcessingLog
 from ksql.runtime.runner import ROWTIME_OUT, TOMBSTONE_OUT as OUT_TOMBSTONE, TopicReader
 from ksql.runtime.table_changes import LIVE, TableChanges
-from ksql.storage.state import StateStore
+from ksql.storage.state import StateStore, close_database, open_connection
 from ksql.types import quote_identifier as q
 
 
@@ -68,13 +68,20 @@ class AggregationQuery:
         self.reader = TopicReader(log, source.topic, positions or {})
         self.con = duckdb.connect()
         self.store_path = str(state_path)
+        # One connection and one transaction for all of this query's state and its source
+        # positions: a checkpoint is atomic, so a crash never counts an input twice.
+        self.db = open_connection(self.store_path)
+        self.db.execute("CREATE TABLE IF NOT EXISTS query_positions (part INTEGER, next BIGINT)")
+        stored = self.db.execute("SELECT part, next FROM query_positions").fetchall()
+        if stored:
+            self.reader.positions.update({int(p): int(o) for p, o in stored})
         self.pre_sql = self._pre_sql()
         specs = [AggregateSpec(c.function, c.arg_names, c.output) for c in analysis.calls]
         keys = [(k.name, k.type) for k in analysis.keys]
         self.operator = AggregateOperator(
             keys,
             specs,
-            StateStore(self.store_path, "aggregate"),
+            StateStore(self.store_path, "aggregate", self.db),
             window_spec(analysis.window),
             analysis.emit_final,
             properties,
@@ -85,7 +92,7 @@ class AggregationQuery:
             for call in analysis.calls:
                 columns += [(n, t.arrow()) for n, t in zip(call.arg_names, call.function.arg_types, strict=True)]
             self.changes = TableChanges(
-                StateStore(self.store_path, "source_rows"), [c.name for c in source.key_columns], columns
+                StateStore(self.store_path, "source_rows", self.db), [c.name for c in source.key_columns], columns
             )
             self.changes.ensure([c.type.arrow() for c in source.key_columns])
         self.having = None
@@ -93,7 +100,7 @@ class AggregationQuery:
             keys = [(k.name, k.type.arrow()) for k in analysis.keys]
             if analysis.window is not None:
                 keys.append(("WINDOWSTART", pa.int64()))
-            self.having = HavingFilter(StateStore(self.store_path, "having"), keys, analysis.having_sql)
+            self.having = HavingFilter(StateStore(self.store_path, "having", self.db), keys, analysis.having_sql)
         self.post_sql = self._post_sql()
         self.output_schema = pa.schema(
             [pa.field(c.name, c.type.arrow()) for c in analysis.columns]
@@ -147,6 +154,7 @@ class AggregationQuery:
         records = self.reader.poll(max_records)
         if records is None:
             return 0
+        self.db.execute("BEGIN TRANSACTION")
         # Step 2: decode; bad records go to the processing log.
         decoded = self.decoder.decode(records)
         self.processing_log.report(self.query_id, self.analysis.source.topic, decoded.errors)
@@ -163,15 +171,20 @@ class AggregationQuery:
                 if aggregated.num_rows:
                     out = self._run(self.post_sql, "agg", aggregated).cast(self.output_schema)
                     self._write(out)
-        # Step 5: commit state and source positions after the output is written.
-        self.operator.commit()
-        if self.having is not None:
-            self.having.store.commit()
-        if self.changes is not None:
-            self.changes.store.commit()
+        # Step 5: commit state and source positions together, after the output is written.
+        self.db.execute("DELETE FROM query_positions")
+        self.db.executemany(
+            "INSERT INTO query_positions VALUES (?, ?)", list(self.reader.positions.items())
+        )
+        self.db.execute("COMMIT")
         if self.commit_offsets is not None:
             self.commit_offsets(dict(self.reader.positions))
         return records.num_rows
+
+    def close(self) -> None:
+        """Release the state file (uncommitted work is rolled back by DuckDB)."""
+        self.db.close()
+        close_database(self.store_path)
 
     @property
     def finished(self) -> bool:

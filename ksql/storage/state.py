@@ -32,6 +32,11 @@ def _database(path: str) -> duckdb.DuckDBPyConnection:
         return con
 
 
+def open_connection(path: str) -> duckdb.DuckDBPyConnection:
+    """A connection to a state file, for stores that share one transaction."""
+    return _database(path).cursor()
+
+
 def close_database(path: str) -> None:
     """Close the shared connection of a file (after all its stores are closed)."""
     with _LOCK:
@@ -43,11 +48,14 @@ def close_database(path: str) -> None:
 class StateStore:
     """A keyed table `name` with key columns and value columns, plus a small metadata map."""
 
-    def __init__(self, path: str, name: str) -> None:
+    def __init__(self, path: str, name: str, con: duckdb.DuckDBPyConnection | None = None) -> None:
+        """With `con`, the store joins a connection whose owner begins and commits the
+        transactions (several stores then checkpoint atomically, e.g. with source offsets)."""
         self.path = path
         self.name = name
         self.table = f"state_{name}"
-        self.con = _database(path).cursor()
+        self.owns_transactions = con is None
+        self.con = _database(path).cursor() if con is None else con
         self.key_columns: list[str] = []
         self._in_txn = False
         self._run("CREATE TABLE IF NOT EXISTS store_meta (store VARCHAR, k VARCHAR, v VARCHAR)")
@@ -66,7 +74,7 @@ class StateStore:
         return self.con.execute(sql, params or []).fetchall()
 
     def _begin(self) -> None:
-        if not self._in_txn:
+        if self.owns_transactions and not self._in_txn:
             self._run("BEGIN TRANSACTION")
             self._in_txn = True
 
@@ -159,4 +167,5 @@ class StateStore:
 
     def close(self) -> None:
         self.commit()
-        self.con.close()
+        if self.owns_transactions:
+            self.con.close()
