@@ -103,7 +103,7 @@ class Engine:
         """Append a catalog-changing statement to the durable command log."""
         if self._replaying:
             return
-        overrides = {k: v for k, v in session.items() if self.properties.get(k) != v}
+        overrides = {k: v for k, v in session.items() if DEFAULT_PROPERTIES.get(k) != v}
         line = orjson.dumps({"sql": text, "properties": overrides}) + b"\n"
         with open(self.data_dir / COMMAND_LOG, "ab") as f:
             f.write(line)

@@ -190,6 +190,10 @@ def _start(engine, query_id: str, text: str, analysis: SelectAnalysis, sink: Sou
     def commit(offsets: dict[int, int]) -> None:
         log.offsets.commit(group, {(source.topic, p): o for p, o in offsets.items()})
 
+    # The start positions are decided once, when the query is created: a restart resumes
+    # from them even if it never processed a record.
+    commit(positions)
+
     if isinstance(analysis, AggregateAnalysis):
         state_dir = engine.data_dir / "state"
         state_dir.mkdir(exist_ok=True)
