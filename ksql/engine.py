@@ -16,6 +16,7 @@ from ksql.errors import KsqlError, ParseError
 from ksql.executor import dispatch
 from ksql.parser import parse, substitute_variables
 from ksql.results import Result
+from ksql.runtime.materialize import Materializations
 from ksql.runtime.processing_log import ProcessingLog
 from ksql.storage.log import TopicLog, make_records
 
@@ -54,6 +55,7 @@ class Engine:
         self.variables: dict[str, str] = {}
         self.auto_create_topics = auto_create_topics
         self.processing_log = ProcessingLog(self.log)
+        self.materialized = Materializations(self.data_dir / "state", self.log)
         self.query_counter = 0
         self.command_counter = 0
         self.lock = threading.RLock()
@@ -205,6 +207,7 @@ class Engine:
             close = getattr(query.runner, "close", None)
             if close is not None:
                 close()
+        self.materialized.close()
         self.log.close()
         if getattr(self, "_tmp", None) is not None:
             self._tmp.cleanup()

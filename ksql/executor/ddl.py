@@ -143,6 +143,7 @@ def drop_source(engine, stmt: ast.DropSource, text: str, session: dict[str, str]
         engine.terminate_query(query.query_id) if hasattr(engine, "terminate_query") else None
         catalog.queries.pop(query.query_id, None)
     catalog.drop_source(stmt.name)
+    engine.materialized.forget(stmt.name)
     if stmt.delete_topic and engine.log.topic_exists(source.topic):
         engine.log.delete_topic(source.topic)
     engine.record_command(text, session)

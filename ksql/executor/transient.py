@@ -11,8 +11,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ksql import ast
-from ksql.analyzer.select import analyze_select
-from ksql.errors import StatementError
+from ksql.analyzer.select import analyze_select, select_list_sql
 from ksql.executor.persistent import check_supported
 from ksql.results import QueryColumn, RowsResult
 from ksql.runtime.runner import ROWTIME_OUT, TOMBSTONE_OUT, StatelessQuery
@@ -27,7 +26,7 @@ def run_query(engine, stmt: ast.QueryStatement, text: str, session: dict[str, st
     source = analysis.source
     is_pull = query.emit is None
     if is_pull and source.is_table:
-        raise StatementError("Pull queries on tables are not supported yet")
+        return _pull_from_table(engine, analysis, text)
     partitions = engine.log.describe_topic(source.topic).partitions
     reset = session.get("auto.offset.reset", "latest").lower()
     positions = {}
@@ -64,3 +63,14 @@ def run_query(engine, stmt: ast.QueryStatement, text: str, session: dict[str, st
                 engine.log.wait_for_append(0.1)
 
     return RowsResult(text, query_id, columns, rows(), is_pull=is_pull, closer=stopped.set)
+
+
+def _pull_from_table(engine, analysis, text: str) -> RowsResult:
+    """A pull query over a TABLE, answered from its materialization in DuckDB."""
+    with engine.lock:
+        rows = engine.materialized.table(analysis.source).query(
+            select_list_sql(analysis.columns), analysis.where_sql, analysis.limit
+        )
+    columns = tuple(QueryColumn(c.name, str(c.type)) for c in analysis.columns)
+    values = [list(r.values()) for r in rows.to_pylist()]
+    return RowsResult(text, f"pull_{analysis.source.name}_{next(_ids)}", columns, iter(values), is_pull=True)
