@@ -145,3 +145,15 @@ def test_pull_query_on_a_table_from_a_topic_sees_deletes(tmp_path: Path) -> None
         engine.produce("users", (2).to_bytes(4, "big"), None)
         [result] = engine.execute("SELECT id, name FROM users;")
         assert list(result.rows) == [[1, "anne"]]
+
+
+def test_push_query_with_group_by_streams_running_counts(tmp_path: Path) -> None:
+    with Engine(tmp_path, properties={"auto.offset.reset": "earliest"}) as engine:
+        engine.execute(STREAM)
+        for i, item in enumerate(["apple", "pear", "apple"]):
+            engine.execute(f"INSERT INTO orders (id, item, qty) VALUES ({i}, '{item}', 1);")
+        [result] = engine.execute(
+            "SELECT item, COUNT(*) AS n FROM orders GROUP BY item EMIT CHANGES LIMIT 3;"
+        )
+        assert list(result.rows) == [["apple", 1], ["pear", 1], ["apple", 2]]
+        result.close()
