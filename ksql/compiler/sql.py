@@ -262,6 +262,8 @@ class Compiler:
             raise StatementError(
                 "Invalid Case expression. Type for all 'THEN' clauses should be the same."
             )
+        if result_type is None:
+            raise StatementError("Invalid Case expression. All case branches have NULL type")
         def typed(c: Compiled) -> str:
             return cast_sql(c.sql, result_type) if result_type is not None else c.sql
         parts = [f"WHEN {c} THEN {typed(r)}" for c, r in zip(conditions, results, strict=True)]
@@ -275,6 +277,11 @@ class Compiler:
 
     # ------------------------------------------------------------------ constructors
     def _ArrayConstructor(self, e: ast.ArrayConstructor) -> Compiled:
+        if not e.items:
+            raise StatementError(
+                "Array constructor cannot be empty. Please supply at least one element "
+                "(see https://github.com/confluentinc/ksql/issues/4239)."
+            )
         items = [self.compile(i) for i in e.items]
         element = common_type([i.type for i in items])
         if element is None and any(i.type is not None for i in items):
@@ -285,6 +292,11 @@ class Compiler:
         return Compiled(f"list_value({', '.join(sqls)})" if sqls else f"CAST([] AS {element.duckdb()}[])", ArrayType(element))
 
     def _MapConstructor(self, e: ast.MapConstructor) -> Compiled:
+        if not e.entries:
+            raise StatementError(
+                "Map constructor cannot be empty. Please supply at least one key value pair "
+                "(see https://github.com/confluentinc/ksql/issues/4239)."
+            )
         keys = [self.compile(k) for k, _ in e.entries]
         values = [self.compile(v) for _, v in e.entries]
         key_type = common_type([k.type for k in keys]) or STRING
@@ -294,6 +306,9 @@ class Compiler:
         return Compiled(f"MAP([{ks}], [{vs}])", MapType(key_type, value_type))
 
     def _StructConstructor(self, e: ast.StructConstructor) -> Compiled:
+        names = [name for name, _ in e.fields]
+        if len(set(names)) != len(names):
+            raise StatementError("Duplicate field names found in STRUCT")
         fields, parts = [], []
         for name, value in e.fields:
             c = self.compile(value)
