@@ -10,24 +10,38 @@ EVENTS_PER_SECOND = 100_000  # Nexmark V2: event time advances 10 us per event
 
 
 def bid_table(start: int, count: int) -> pa.Table:
-    """`count` bids as an Arrow table with a JSON `value` column (about 100-150 bytes each).
+    """`count` bids as an Arrow table with a JSON `value` column (about 170 bytes each).
 
-    Skew as in Nexmark: half the bids go to a hot auction, 3/4 come from a hot bidder.
+    Ids as in the Nexmark generator: bid n is event ~n * 50 / 46 of the mixed stream (1 person
+    and 3 auctions per 50 events), so auction and person ids grow with event time from 1000.
+    Half the bids go to the hot auction (the newest id rounded down to a multiple of 100), the
+    rest to one of the ~100 auctions in flight; 3/4 come from the hot bidder, the rest from one
+    of the ~1,000 active people. So `auction % 123 = 0` (Nexmark q2) selects about 1/123 of bids.
     """
     con = duckdb.connect()
     return con.sql(
         f"""
-        WITH ids AS (SELECT range AS n FROM range({start}, {start + count})),
+        WITH ids AS (
+            SELECT range AS n, range * 50 // 46 AS event FROM range({start}, {start + count})
+        ),
+        latest AS (
+            SELECT n, event, (event // 50) * 3 + 2 AS last_auction, event // 50 AS last_person
+            FROM ids
+        ),
         bids AS (
-            SELECT n,
-                CASE WHEN hash(n, 1) % 2 = 0 THEN 1000 ELSE 1000 + hash(n, 2) % 100 END AS auction,
-                CASE WHEN hash(n, 3) % 4 <> 0 THEN 2000 ELSE 2000 + hash(n, 4) % 1000 END AS bidder,
+            SELECT n, event,
+                1000 + CASE WHEN hash(n, 1) % 2 = 0 THEN (last_auction // 100) * 100
+                    ELSE greatest(0, last_auction - CAST(hash(n, 2) % 100 AS BIGINT)) END
+                    AS auction,
+                1000 + CASE WHEN hash(n, 3) % 4 <> 0 THEN (last_person // 100) * 100 + 1
+                    ELSE greatest(0, last_person - CAST(hash(n, 4) % 1000 AS BIGINT)) END
+                    AS bidder,
                 CAST(round(pow(10, (hash(n, 5) % 1000000) / 1000000.0 * 6) * 100) AS BIGINT) AS price,
                 ['Google', 'Facebook', 'Baidu', 'Apple'][CAST(1 + hash(n, 6) % 4 AS BIGINT)] AS channel,
                 'https://www.nexmark.com/item.htm?query=' || (hash(n, 7) % 1000)::VARCHAR AS url,
-                {BASE_TIME_MS} + n * 1000 // {EVENTS_PER_SECOND} AS date_time,
+                {BASE_TIME_MS} + event * 1000 // {EVENTS_PER_SECOND} AS date_time,
                 repeat('x', 16) AS extra
-            FROM ids
+            FROM latest
         )
         SELECT NULL::BLOB AS key,
             to_json(struct_pack(auction, bidder, price, channel, url,

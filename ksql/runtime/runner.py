@@ -11,8 +11,10 @@ import pyarrow.compute as pc
 
 from ksql.analyzer.select import SelectAnalysis, select_list_sql
 from ksql.catalog import Source
+from ksql.formats.duck import chunked
 from ksql.runtime.decode import DELETED, SourceDecoder
 from ksql.runtime.encode import SinkEncoder
+from ksql.runtime.fused import FusedJsonStateless
 from ksql.runtime.processing_log import ProcessingLog
 
 ROWTIME_OUT = "__KSQL_ROWTIME"
@@ -91,6 +93,12 @@ class StatelessQuery:
             f'SELECT {select}"ROWTIME" AS "{ROWTIME_OUT}", "{DELETED}" AS "{TOMBSTONE_OUT}" '
             f"FROM batch{where}"
         )
+        # Plain JSON streams: decode + SELECT in one query while batches verify (see fused.py).
+        self.fused = (
+            FusedJsonStateless(analysis.source, select_list_sql(analysis.columns), analysis.where_sql)
+            if FusedJsonStateless.applies(analysis.source)
+            else None
+        )
         self.output_schema = pa.schema(
             [pa.field(c.name, c.type.arrow()) for c in analysis.columns]
             + [pa.field(ROWTIME_OUT, pa.int64()), pa.field(TOMBSTONE_OUT, pa.bool_())]
@@ -104,12 +112,18 @@ class StatelessQuery:
         if records is None:
             return 0
         consumed = records.num_rows
-        # Step 2: decode; bad records go to the processing log.
-        decoded = self.decoder.decode(records)
-        self.processing_log.report(self.query_id, self.analysis.source.topic, decoded.errors)
-        # Step 3: compute.
-        if decoded.table.num_rows:
-            out = self._compute(decoded.table)
+        # Steps 2 and 3 fused, when the whole batch decodes by the JSON fast path.
+        out = self.fused.run(self.con, records) if self.fused is not None else None
+        if out is not None:
+            out = out.cast(self.output_schema)
+        else:
+            # Step 2: decode; bad records go to the processing log.
+            decoded = self.decoder.decode(records)
+            self.processing_log.report(self.query_id, self.analysis.source.topic, decoded.errors)
+            # Step 3: compute.
+            if decoded.table.num_rows:
+                out = self._compute(decoded.table)
+        if out is not None:
             if self.analysis.limit is not None:
                 out = out.slice(0, max(0, self.analysis.limit - self.emitted))
             self.emitted += out.num_rows
@@ -126,7 +140,7 @@ class StatelessQuery:
         return self.analysis.limit is not None and self.emitted >= self.analysis.limit
 
     def _compute(self, table: pa.Table) -> pa.Table:
-        self.con.register("batch", table)
+        self.con.register("batch", chunked(table))
         try:
             out = self.con.sql(self.sql).to_arrow_table()
         finally:
