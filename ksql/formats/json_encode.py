@@ -22,7 +22,7 @@ def needs_conversion(sql_type: SqlType) -> bool:
         return needs_conversion(sql_type.value)
     if isinstance(sql_type, StructType):
         return any(needs_conversion(f.type) for f in sql_type.fields)
-    return sql_type.name in ("TIMESTAMP", "TIME", "DATE", "BYTES")
+    return sql_type.name in ("TIMESTAMP", "TIME", "DATE", "BYTES", "DOUBLE")
 
 
 def json_value(sql_type: SqlType, expr: str, depth: int = 0) -> str:
@@ -46,6 +46,13 @@ def json_value(sql_type: SqlType, expr: str, depth: int = 0) -> str:
         )
         return f"CASE WHEN {expr} IS NOT NULL THEN struct_pack({fields}) END"
     name = sql_type.name
+    if name == "DOUBLE":
+        # Jackson (ksqlDB) writes non-finite doubles as the strings "NaN", "Infinity", "-Infinity".
+        return (
+            f"CASE WHEN isfinite({expr}) OR {expr} IS NULL THEN to_json({expr}) "
+            f"WHEN isnan({expr}) THEN '\"NaN\"'::JSON "
+            f"WHEN {expr} > 0 THEN '\"Infinity\"'::JSON ELSE '\"-Infinity\"'::JSON END"
+        )
     if name == "TIMESTAMP":
         return f"epoch_ms(CAST({expr} AS TIMESTAMP))"
     if name == "TIME":
