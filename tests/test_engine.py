@@ -157,3 +157,20 @@ def test_push_query_with_group_by_streams_running_counts(tmp_path: Path) -> None
         )
         assert list(result.rows) == [["apple", 1], ["pear", 1], ["apple", 2]]
         result.close()
+
+
+def test_pull_query_on_a_windowed_table_filters_on_window_bounds(tmp_path: Path) -> None:
+    with Engine(tmp_path, properties={"auto.offset.reset": "earliest"}) as engine:
+        engine.execute(STREAM)
+        engine.execute(
+            "CREATE TABLE per_10s AS SELECT item, COUNT(*) AS n FROM orders "
+            "WINDOW TUMBLING (SIZE 10 SECONDS) GROUP BY item;"
+        )
+        for i, ts in enumerate([1_000, 2_000, 15_000]):
+            engine.execute(f"INSERT INTO orders (ROWTIME, id, item, qty) VALUES ({ts}, {i}, 'apple', 1);")
+        engine.run_until_idle()
+        [result] = engine.execute(
+            "SELECT item, WINDOWSTART, WINDOWEND, n FROM per_10s "
+            "WHERE item = 'apple' AND WINDOWSTART >= 10000;"
+        )
+        assert list(result.rows) == [["apple", 10_000, 20_000, 1]]

@@ -89,7 +89,12 @@ def expand_select(
     return items
 
 
-def name_items(items: list[_Item], source_names: set[str] | frozenset[str] = frozenset()) -> None:
+def name_items(
+    items: list[_Item],
+    source_names: set[str] | frozenset[str] = frozenset(),
+    *,
+    persistent: bool = True,
+) -> None:
     """Give every item its output name: alias, column or field name, or KSQL_COL_n.
 
     Generated names skip names already used by the projection or the source; a struct
@@ -115,7 +120,8 @@ def name_items(items: list[_Item], source_names: set[str] | frozenset[str] = fro
                 counter += 1
             name = f"KSQL_COL_{counter}"
             counter += 1
-        elif name in RESERVED_NAMES:
+        elif name in RESERVED_NAMES and persistent:
+            # Transient queries may show ROWTIME, WINDOWSTART, ...; sinks may not store them.
             raise StatementError(
                 f"Reserved column name in select: `{name}`. Please remove or alias the column."
             )
@@ -162,7 +168,7 @@ def analyze_select(
     scope = SourceScope(source, query.from_.alias)
     repartitioned = bool(query.partition_by)
     items = expand_select(query, scope, repartitioned=repartitioned)
-    name_items(items, {c.name for c in source.columns})
+    name_items(items, {c.name for c in source.columns}, persistent=sink_kind is not None)
 
     where_sql = None
     if query.where is not None:
