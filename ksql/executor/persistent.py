@@ -159,7 +159,10 @@ def _sink_key_format(key_fmt: FormatSpec, props, session, analysis, kind: str) -
 
 
 def _window_info(analysis) -> WindowInfo | None:
-    window = getattr(analysis, "window", None)
+    """A windowed aggregation's window, or the windowed source's a stateless query keeps."""
+    if isinstance(analysis, SelectAnalysis):
+        return None if analysis.repartitioned else analysis.source.window
+    window = analysis.window
     if window is None:
         return None
     return WindowInfo(window.kind, None if window.kind == "SESSION" else window.size_ms)

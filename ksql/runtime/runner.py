@@ -19,6 +19,7 @@ from ksql.runtime.processing_log import ProcessingLog
 
 ROWTIME_OUT = "__KSQL_ROWTIME"
 TOMBSTONE_OUT = "__KSQL_TOMBSTONE"
+WINDOW_OUT = ("__KSQL_WINDOWSTART", "__KSQL_WINDOWEND")
 
 
 @dataclass(slots=True)
@@ -89,9 +90,12 @@ class StatelessQuery:
         where = f' WHERE NOT "{DELETED}" AND {analysis.where_sql}' if analysis.where_sql else ""
         select = select_list_sql(analysis.columns)
         select = f"{select}, " if select else ""
+        # A windowed sink keeps each row's window in its key.
+        self.windowed = sink is not None and sink.window is not None
+        bounds = f'"WINDOWSTART" AS "{WINDOW_OUT[0]}", "WINDOWEND" AS "{WINDOW_OUT[1]}", '
         self.sql = (
-            f'SELECT {select}"ROWTIME" AS "{ROWTIME_OUT}", "{DELETED}" AS "{TOMBSTONE_OUT}" '
-            f"FROM batch{where}"
+            f'SELECT {select}{bounds if self.windowed else ""}"ROWTIME" AS "{ROWTIME_OUT}", '
+            f'"{DELETED}" AS "{TOMBSTONE_OUT}" FROM batch{where}'
         )
         # Plain JSON streams: decode + SELECT in one query while batches verify (see fused.py).
         self.fused = (
@@ -101,6 +105,7 @@ class StatelessQuery:
         )
         self.output_schema = pa.schema(
             [pa.field(c.name, c.type.arrow()) for c in analysis.columns]
+            + ([pa.field(n, pa.int64()) for n in WINDOW_OUT] if self.windowed else [])
             + [pa.field(ROWTIME_OUT, pa.int64()), pa.field(TOMBSTONE_OUT, pa.bool_())]
         )
         self.emitted = 0
@@ -155,7 +160,12 @@ class StatelessQuery:
                 if pa.types.is_timestamp(ts.type):
                     ts = ts.cast(pa.int64())
                 timestamps = pc.coalesce(ts.cast(pa.int64()), timestamps)
-            records = self.encoder.encode(out, timestamps, out.column(TOMBSTONE_OUT).combine_chunks())
+            window = None
+            if self.windowed:
+                window = tuple(out.column(n).combine_chunks() for n in WINDOW_OUT)
+            records = self.encoder.encode(
+                out, timestamps, out.column(TOMBSTONE_OUT).combine_chunks(), window=window
+            )
             self.log.produce(self.sink.topic, records)
         if self.emit is not None:
             self.emit(out)
