@@ -174,3 +174,18 @@ def test_pull_query_on_a_windowed_table_filters_on_window_bounds(tmp_path: Path)
             "WHERE item = 'apple' AND WINDOWSTART >= 10000;"
         )
         assert list(result.rows) == [["apple", 10_000, 20_000, 1]]
+
+
+def test_explode_turns_each_array_element_into_a_row(tmp_path: Path) -> None:
+    with Engine(tmp_path, properties={"auto.offset.reset": "earliest"}) as engine:
+        engine.execute(
+            "CREATE STREAM baskets (id INT KEY, items ARRAY<STRING>) "
+            "WITH (kafka_topic='baskets', partitions=1, value_format='JSON');"
+        )
+        engine.execute("INSERT INTO baskets (id, items) VALUES (1, ARRAY['a', 'b']);")
+        engine.execute("INSERT INTO baskets (id, items) VALUES (2, NULL);")
+        engine.execute("CREATE STREAM items AS SELECT id, EXPLODE(items) AS item FROM baskets;")
+        engine.run_until_idle()
+        assert values_of(engine, "ITEMS") == [{"ITEM": "a"}, {"ITEM": "b"}]
+        with pytest.raises(KsqlError, match="Table functions cannot be used with aggregations"):
+            engine.execute("CREATE TABLE t AS SELECT id, EXPLODE(items), COUNT(*) FROM baskets GROUP BY id;")

@@ -14,7 +14,14 @@ from dataclasses import dataclass
 from ksql import ast
 from ksql.analyzer.rewrite import strip_qualifiers, transform, walk
 from ksql.analyzer.scope import SourceScope
-from ksql.analyzer.select import OutputColumn, _Item, compile_predicate, expand_select, name_items
+from ksql.analyzer.select import (
+    OutputColumn,
+    _Item,
+    compile_predicate,
+    expand_select,
+    name_items,
+    uses_table_function,
+)
 from ksql.catalog import KEY, VALUE, Catalog, Source
 from ksql.compiler import compile_expression
 from ksql.compiler.scope import MapScope, ResolvedColumn
@@ -182,6 +189,8 @@ def analyze_aggregate(
     items = expand_select(query, scope, repartitioned=False)
     name_items(items, {c.name for c in source.columns})
     _check_functions_exist(items, query.having)
+    if any(uses_table_function(i.expr) for i in items):
+        raise StatementError("Table functions cannot be used with aggregations.")
 
     where_sql = None
     if query.where is not None:

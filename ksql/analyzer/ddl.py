@@ -8,7 +8,7 @@ from ksql import ast
 from ksql.analyzer import properties as P
 from ksql.catalog import HEADER, HEADERS, KEY, VALUE, Catalog, Column, Source
 from ksql.errors import ParseError, StatementError
-from ksql.types import BYTES, ArrayType, MapType, SqlType, StructField, StructType, STRING
+from ksql.types import BYTES, STRING, ArrayType, MapType, SqlType, StructField, StructType
 
 HEADERS_TYPE = ArrayType(StructType((StructField("KEY", STRING), StructField("VALUE", BYTES))))
 RESERVED = ("ROWTIME", "ROWPARTITION", "ROWOFFSET", "WINDOWSTART", "WINDOWEND")

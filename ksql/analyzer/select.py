@@ -11,6 +11,7 @@ from ksql.catalog import KEY, VALUE, Catalog, Source
 from ksql.compiler import compile_expression
 from ksql.errors import StatementError
 from ksql.expr_text import format_expr
+from ksql.functions.table_functions import TABLE_FUNCTIONS
 from ksql.types import BOOLEAN, SqlType, StructType, quote_identifier
 
 RESERVED_NAMES = ("ROWTIME", "ROWPARTITION", "ROWOFFSET", "WINDOWSTART", "WINDOWEND")
@@ -169,6 +170,8 @@ def analyze_select(
     repartitioned = bool(query.partition_by)
     items = expand_select(query, scope, repartitioned=repartitioned)
     name_items(items, {c.name for c in source.columns}, persistent=sink_kind is not None)
+    if source.is_table and any(uses_table_function(i.expr) for i in items):
+        raise StatementError("Table source is not supported with table functions")
 
     where_sql = None
     if query.where is not None:
@@ -301,6 +304,12 @@ def _partitioned_columns(
         c = compiled[index]
         columns.append(OutputColumn(item.name, c.type, c.sql, VALUE, item.expr))
     return columns
+
+
+def uses_table_function(expr: ast.Expr) -> bool:
+    return any(
+        isinstance(node, ast.FunctionCall) and node.name in TABLE_FUNCTIONS for node in walk(expr)
+    )
 
 
 def _uses_only_keys(expr: ast.Expr, source: Source) -> bool:

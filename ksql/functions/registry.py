@@ -94,12 +94,13 @@ def default_registry() -> FunctionRegistry:
         scalar_misc,
         scalar_string,
         scalar_time,
+        table_functions,
     )
 
     registry = FunctionRegistry()
     modules = (
         scalar_math, scalar_string, scalar_bytes, scalar_collections, scalar_lambda, scalar_time,
-        scalar_json, scalar_misc,
+        scalar_json, scalar_misc, table_functions,
     )  # fmt: skip
     for module in modules:
         module.register(registry)
