@@ -5,24 +5,21 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-import duckdb
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from ksql.analyzer.aggregate import AggregateAnalysis
 from ksql.analyzer.select import select_list_sql
 from ksql.catalog import Source
 from ksql.runtime import windows as W
 from ksql.runtime.aggregate import TOMBSTONE, AggregateOperator, AggregateSpec
-from ksql.runtime.decode import DELETED, SourceDecoder
-from ksql.runtime.encode import SinkEncoder
+from ksql.runtime.decode import DELETED
 from ksql.runtime.having import PASS, HavingFilter
 from ksql.runtime.processing_log import ProcessingLog
-from ksql.runtime.runner import ROWTIME_OUT, TOMBSTONE_OUT as OUT_TOMBSTONE, TopicReader
+from ksql.runtime.runner import ROWTIME_OUT, WINDOW_OUT, QueryRunner
+from ksql.runtime.runner import TOMBSTONE_OUT as OUT_TOMBSTONE
 from ksql.runtime.table_changes import LIVE, TableChanges
 from ksql.storage.state import StateStore, close_database, open_connection
 from ksql.types import quote_identifier as q
-
 
 
 def window_spec(window) -> W.WindowSpec | None:
@@ -38,7 +35,7 @@ def window_spec(window) -> W.WindowSpec | None:
     return W.WindowSpec.session(window.size_ms, window.grace_ms, window.retention_ms)
 
 
-class AggregationQuery:
+class AggregationQuery(QueryRunner):
     """GROUP BY over a stream or a table, optionally windowed, into a table."""
 
     def __init__(
@@ -55,18 +52,11 @@ class AggregationQuery:
         commit: Callable[[dict[int, int]], None] | None = None,
         properties: dict[str, str] | None = None,
     ) -> None:
-        self.query_id = query_id
-        self.analysis = analysis
-        self.log = log
-        self.processing_log = processing_log
-        self.sink = sink
-        self.emit = emit
-        self.commit_offsets = commit
+        super().__init__(
+            query_id, analysis, log, processing_log, sink=sink, emit=emit, positions=positions,
+            commit=commit,
+        )
         source = analysis.source
-        self.decoder = SourceDecoder(source)
-        self.encoder = SinkEncoder(sink) if sink is not None else None
-        self.reader = TopicReader(log, source.topic, positions or {})
-        self.con = duckdb.connect()
         self.store_path = str(state_path)
         # One connection and one transaction for all of this query's state and its source
         # positions: a checkpoint is atomic, so a crash never counts an input twice.
@@ -107,7 +97,6 @@ class AggregationQuery:
             + self._window_fields()
             + [pa.field(ROWTIME_OUT, pa.int64()), pa.field(OUT_TOMBSTONE, pa.bool_())]
         )
-        self.emitted = 0
 
     # ------------------------------------------------------------------ SQL
     def _pre_sql(self) -> str:
@@ -125,14 +114,16 @@ class AggregationQuery:
         return f"SELECT {', '.join(parts)} FROM batch WHERE NOT {DELETED} AND {condition}"
 
     def _window_fields(self) -> list[pa.Field]:
-        if self.analysis.window is None:
-            return []
-        return [pa.field("WINDOWSTART", pa.int64()), pa.field("WINDOWEND", pa.int64())]
+        return [pa.field(n, pa.int64()) for n in WINDOW_OUT] if self.windowed else []
 
     def _post_sql(self) -> str:
         a = self.analysis
         select = select_list_sql(a.columns)
-        bounds = ', "WINDOWSTART", "WINDOWEND"' if a.window is not None else ""
+        bounds = (
+            f', "WINDOWSTART" AS "{WINDOW_OUT[0]}", "WINDOWEND" AS "{WINDOW_OUT[1]}"'
+            if self.windowed
+            else ""
+        )
         tombstone = f'"{TOMBSTONE}"'
         if a.having_sql:
             tombstone = f'(NOT "{PASS}")'
@@ -140,13 +131,6 @@ class AggregationQuery:
             f'SELECT {select}{bounds}, "ROWTIME" AS "{ROWTIME_OUT}", {tombstone} AS "{OUT_TOMBSTONE}" '
             "FROM agg"
         )
-
-    def _run(self, sql: str, name: str, table: pa.Table) -> pa.Table:
-        self.con.register(name, table)
-        try:
-            return self.con.sql(sql).to_arrow_table()
-        finally:
-            self.con.unregister(name)
 
     # ------------------------------------------------------------------ steps
     def step(self, max_records: int = 65536) -> int:
@@ -156,11 +140,10 @@ class AggregationQuery:
             return 0
         self.db.execute("BEGIN TRANSACTION")
         # Step 2: decode; bad records go to the processing log.
-        decoded = self.decoder.decode(records)
-        self.processing_log.report(self.query_id, self.analysis.source.topic, decoded.errors)
-        if decoded.table.num_rows:
+        decoded = self._decode(records)
+        if decoded.num_rows:
             # Step 3: group keys and aggregate arguments; table updates undo the old row first.
-            pre = self._run(self.pre_sql, "batch", decoded.table)
+            pre = self._query(self.pre_sql, "batch", decoded)
             if self.changes is not None:
                 pre = self.changes.process(pre)
             # Step 4: aggregate, then project and apply HAVING.
@@ -169,7 +152,7 @@ class AggregationQuery:
                 if self.having is not None and aggregated.num_rows:
                     aggregated = self.having.apply(aggregated, TOMBSTONE)
                 if aggregated.num_rows:
-                    out = self._run(self.post_sql, "agg", aggregated).cast(self.output_schema)
+                    out = self._query(self.post_sql, "agg", aggregated).cast(self.output_schema)
                     self._write(out)
         # Step 5: commit state and source positions together, after the output is written.
         self.db.execute("DELETE FROM query_positions")
@@ -177,32 +160,10 @@ class AggregationQuery:
             "INSERT INTO query_positions VALUES (?, ?)", list(self.reader.positions.items())
         )
         self.db.execute("COMMIT")
-        if self.commit_offsets is not None:
-            self.commit_offsets(dict(self.reader.positions))
+        self._commit_positions()
         return records.num_rows
 
     def close(self) -> None:
         """Release the state file (uncommitted work is rolled back by DuckDB)."""
         self.db.close()
         close_database(self.store_path)
-
-    @property
-    def finished(self) -> bool:
-        return self.analysis.limit is not None and self.emitted >= self.analysis.limit
-
-    def _write(self, out: pa.Table) -> None:
-        if self.analysis.limit is not None:
-            out = out.slice(0, max(0, self.analysis.limit - self.emitted))
-        self.emitted += out.num_rows
-        if self.encoder is not None and self.sink is not None:
-            tombstones = out.column(OUT_TOMBSTONE).combine_chunks()
-            window = None
-            if self.analysis.window is not None:
-                window = (out.column("WINDOWSTART").combine_chunks(), out.column("WINDOWEND").combine_chunks())
-            records = self.encoder.encode(
-                out, out.column(ROWTIME_OUT).combine_chunks(), tombstones=pc.fill_null(tombstones, False),
-                window=window,
-            )
-            self.log.produce(self.sink.topic, records)
-        if self.emit is not None:
-            self.emit(out)

@@ -58,7 +58,89 @@ class TopicReader:
         return table
 
 
-class StatelessQuery:
+class QueryRunner:
+    """What every query runner shares: reading and decoding its source, LIMIT, writing to the
+    sink (or handing rows to a transient consumer) and committing source positions.
+
+    Subclasses produce output tables with the query's columns plus ROWTIME_OUT,
+    TOMBSTONE_OUT and, for windowed sinks, WINDOW_OUT.
+    """
+
+    def __init__(
+        self,
+        query_id: str,
+        analysis,
+        log,
+        processing_log: ProcessingLog,
+        *,
+        sink: Source | None,
+        emit: Callable[[pa.Table], None] | None,
+        positions: dict[int, int] | None,
+        commit: Callable[[dict[int, int]], None] | None,
+        null_keys: bool = True,
+    ) -> None:
+        self.query_id = query_id
+        self.analysis = analysis
+        self.log = log
+        self.processing_log = processing_log
+        self.sink = sink
+        self.emit = emit
+        self.commit_offsets = commit
+        self.decoder = SourceDecoder(analysis.source)
+        self.encoder = SinkEncoder(sink, null_keys=null_keys) if sink is not None else None
+        self.reader = TopicReader(log, analysis.source.topic, positions or {})
+        self.con = duckdb.connect()
+        # A windowed sink keeps each row's window in its key.
+        self.windowed = sink is not None and sink.window is not None
+        self.emitted = 0
+
+    @property
+    def finished(self) -> bool:
+        return self.analysis.limit is not None and self.emitted >= self.analysis.limit
+
+    def _decode(self, records: pa.Table) -> pa.Table:
+        """Decoded rows; records that do not decode go to the processing log."""
+        decoded = self.decoder.decode(records)
+        self.processing_log.report(self.query_id, self.analysis.source.topic, decoded.errors)
+        return decoded.table
+
+    def _query(self, sql: str, name: str, table: pa.Table | pa.RecordBatchReader) -> pa.Table:
+        """Run `sql` with `table` registered under `name`."""
+        self.con.register(name, table)
+        try:
+            return self.con.sql(sql).to_arrow_table()
+        finally:
+            self.con.unregister(name)
+
+    def _write(self, out: pa.Table) -> None:
+        """Apply LIMIT, then encode and append to the sink and/or hand the rows on."""
+        if self.analysis.limit is not None:
+            out = out.slice(0, max(0, self.analysis.limit - self.emitted))
+        self.emitted += out.num_rows
+        if out.num_rows == 0:
+            return
+        if self.encoder is not None and self.sink is not None:
+            timestamps = out.column(ROWTIME_OUT).combine_chunks()
+            if self.sink.timestamp_column is not None:
+                ts = out.column(self.sink.timestamp_column).combine_chunks()
+                if pa.types.is_timestamp(ts.type):
+                    ts = ts.cast(pa.int64())
+                timestamps = pc.coalesce(ts.cast(pa.int64()), timestamps)
+            window = None
+            if self.windowed:
+                window = tuple(out.column(n).combine_chunks() for n in WINDOW_OUT)
+            tombstones = pc.fill_null(out.column(TOMBSTONE_OUT).combine_chunks(), False)
+            records = self.encoder.encode(out, timestamps, tombstones, window=window)
+            self.log.produce(self.sink.topic, records)
+        if self.emit is not None:
+            self.emit(out)
+
+    def _commit_positions(self) -> None:
+        if self.commit_offsets is not None:
+            self.commit_offsets(dict(self.reader.positions))
+
+
+class StatelessQuery(QueryRunner):
     """Filter / project / re-key, evaluated by DuckDB over each decoded micro-batch."""
 
     def __init__(
@@ -73,25 +155,14 @@ class StatelessQuery:
         positions: dict[int, int] | None = None,
         commit: Callable[[dict[int, int]], None] | None = None,
     ) -> None:
-        self.query_id = query_id
-        self.analysis = analysis
-        self.log = log
-        self.processing_log = processing_log
-        self.sink = sink
-        self.emit = emit
-        self.commit = commit
-        self.decoder = SourceDecoder(analysis.source)
-        self.encoder = (
-            SinkEncoder(sink, null_keys=not analysis.repartitioned) if sink is not None else None
+        super().__init__(
+            query_id, analysis, log, processing_log, sink=sink, emit=emit, positions=positions,
+            commit=commit, null_keys=not analysis.repartitioned,
         )
-        self.reader = TopicReader(log, analysis.source.topic, positions or {})
-        self.con = duckdb.connect()
         # With a WHERE clause, records without a value are dropped.
         where = f' WHERE NOT "{DELETED}" AND {analysis.where_sql}' if analysis.where_sql else ""
         select = select_list_sql(analysis.columns)
         select = f"{select}, " if select else ""
-        # A windowed sink keeps each row's window in its key.
-        self.windowed = sink is not None and sink.window is not None
         bounds = f'"WINDOWSTART" AS "{WINDOW_OUT[0]}", "WINDOWEND" AS "{WINDOW_OUT[1]}", '
         self.sql = (
             f'SELECT {select}{bounds if self.windowed else ""}"ROWTIME" AS "{ROWTIME_OUT}", '
@@ -108,7 +179,6 @@ class StatelessQuery:
             + ([pa.field(n, pa.int64()) for n in WINDOW_OUT] if self.windowed else [])
             + [pa.field(ROWTIME_OUT, pa.int64()), pa.field(TOMBSTONE_OUT, pa.bool_())]
         )
-        self.emitted = 0
 
     def step(self, max_records: int = 65536) -> int:
         """Process one micro-batch; returns the number of source records consumed."""
@@ -123,49 +193,13 @@ class StatelessQuery:
             out = out.cast(self.output_schema)
         else:
             # Step 2: decode; bad records go to the processing log.
-            decoded = self.decoder.decode(records)
-            self.processing_log.report(self.query_id, self.analysis.source.topic, decoded.errors)
+            decoded = self._decode(records)
             # Step 3: compute.
-            if decoded.table.num_rows:
-                out = self._compute(decoded.table)
+            if decoded.num_rows:
+                out = self._query(self.sql, "batch", chunked(decoded)).cast(self.output_schema)
+        # Step 4: write.
         if out is not None:
-            if self.analysis.limit is not None:
-                out = out.slice(0, max(0, self.analysis.limit - self.emitted))
-            self.emitted += out.num_rows
-            # Step 4: write.
-            if out.num_rows:
-                self._write(out)
+            self._write(out)
         # Step 5: commit the source positions after the output is written.
-        if self.commit is not None:
-            self.commit(dict(self.reader.positions))
+        self._commit_positions()
         return consumed
-
-    @property
-    def finished(self) -> bool:
-        return self.analysis.limit is not None and self.emitted >= self.analysis.limit
-
-    def _compute(self, table: pa.Table) -> pa.Table:
-        self.con.register("batch", chunked(table))
-        try:
-            out = self.con.sql(self.sql).to_arrow_table()
-        finally:
-            self.con.unregister("batch")
-        return out.cast(self.output_schema)
-
-    def _write(self, out: pa.Table) -> None:
-        if self.encoder is not None and self.sink is not None:
-            timestamps = out.column(ROWTIME_OUT).combine_chunks()
-            if self.sink.timestamp_column is not None:
-                ts = out.column(self.sink.timestamp_column).combine_chunks()
-                if pa.types.is_timestamp(ts.type):
-                    ts = ts.cast(pa.int64())
-                timestamps = pc.coalesce(ts.cast(pa.int64()), timestamps)
-            window = None
-            if self.windowed:
-                window = tuple(out.column(n).combine_chunks() for n in WINDOW_OUT)
-            records = self.encoder.encode(
-                out, timestamps, out.column(TOMBSTONE_OUT).combine_chunks(), window=window
-            )
-            self.log.produce(self.sink.topic, records)
-        if self.emit is not None:
-            self.emit(out)
