@@ -15,6 +15,7 @@ from ksql import ast
 from ksql.analyzer.rewrite import strip_qualifiers, transform, walk
 from ksql.analyzer.scope import SourceScope
 from ksql.analyzer.select import (
+    KeyedColumns,
     OutputColumn,
     _Item,
     compile_predicate,
@@ -52,7 +53,7 @@ class GroupKey:
 
 
 @dataclass(frozen=True, slots=True)
-class AggregateAnalysis:
+class AggregateAnalysis(KeyedColumns):
     """What an aggregation computes, ready for the runtime."""
 
     source: Source
@@ -65,14 +66,6 @@ class AggregateAnalysis:
     columns: tuple[OutputColumn, ...]  # sql over the aggregated rows
     having_sql: str | None
     limit: int | None
-
-    @property
-    def key_columns(self) -> tuple[OutputColumn, ...]:
-        return tuple(c for c in self.columns if c.namespace == KEY)
-
-    @property
-    def value_columns(self) -> tuple[OutputColumn, ...]:
-        return tuple(c for c in self.columns if c.namespace == VALUE)
 
 
 def is_aggregation(query: ast.Query) -> bool:

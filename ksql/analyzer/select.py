@@ -28,16 +28,11 @@ class OutputColumn:
     expr: ast.Expr | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class SelectAnalysis:
-    """What a stateless query computes from its source, ready for planning."""
+class KeyedColumns:
+    """Mixin for analyses with `columns`: the key and the value columns of the output."""
 
-    source: Source
-    alias: str
-    where_sql: str | None
+    __slots__ = ()
     columns: tuple[OutputColumn, ...]
-    repartitioned: bool
-    limit: int | None
 
     @property
     def key_columns(self) -> tuple[OutputColumn, ...]:
@@ -46,6 +41,18 @@ class SelectAnalysis:
     @property
     def value_columns(self) -> tuple[OutputColumn, ...]:
         return tuple(c for c in self.columns if c.namespace == VALUE)
+
+
+@dataclass(frozen=True, slots=True)
+class SelectAnalysis(KeyedColumns):
+    """What a stateless query computes from its source, ready for planning."""
+
+    source: Source
+    alias: str
+    where_sql: str | None
+    columns: tuple[OutputColumn, ...]
+    repartitioned: bool
+    limit: int | None
 
 
 @dataclass(slots=True)

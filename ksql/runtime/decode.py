@@ -12,7 +12,6 @@ from ksql.catalog import HEADER, HEADERS, Source
 from ksql.formats.base import get_format
 from ksql.types import BIGINT, TIMESTAMP
 
-
 # Set on table records whose value is null (a tombstone), when asked for.
 DELETED = "__DELETED"
 
@@ -85,7 +84,7 @@ class SourceDecoder:
             ordered["WINDOWSTART"], ordered["WINDOWEND"] = window_bounds
         # Records without a value: table deletes; streams pass them on as null values.
         ordered[DELETED] = pc.is_null(records.column("value"))
-        table = pa.table(ordered) if n else _empty_table(source, ordered)
+        table = pa.table(ordered) if n else decoded_schema(source).empty_table()
 
         if source.timestamp_column is not None:
             table, ts_errors = _apply_timestamp_column(table, source)
@@ -121,7 +120,8 @@ def split_window_keys(keys: pa.Array, window) -> tuple[pa.Array, tuple[pa.Array,
     return raw, (pa.array(starts, pa.int64()), pa.array(ends, pa.int64()))
 
 
-def _empty_table(source: Source, arrays: dict) -> pa.Table:
+def decoded_schema(source: Source) -> pa.Schema:
+    """The columns a decoded batch of `source` has (when it has no rows, too)."""
     fields = [pa.field(c.name, c.type.arrow()) for c in source.columns]
     if source.window is not None:
         fields += [pa.field("WINDOWSTART", pa.int64()), pa.field("WINDOWEND", pa.int64())]
@@ -131,7 +131,7 @@ def _empty_table(source: Source, arrays: dict) -> pa.Table:
         pa.field("ROWOFFSET", pa.int64()),
         pa.field(DELETED, pa.bool_()),
     ]
-    return pa.table({f.name: pa.array([], f.type) for f in fields})
+    return pa.schema(fields)
 
 
 def _merge_errors(current: pa.Array | None, new: pa.Array | None) -> pa.Array | None:

@@ -15,7 +15,7 @@ import duckdb
 import pyarrow as pa
 
 from ksql.catalog import Source
-from ksql.runtime.decode import DELETED, SourceDecoder
+from ksql.runtime.decode import DELETED, SourceDecoder, decoded_schema
 from ksql.runtime.runner import TopicReader
 from ksql.types import quote_identifier as q
 
@@ -34,10 +34,6 @@ class MaterializedTable:
         if source.window is not None:
             self.key_names += ["WINDOWSTART", "WINDOWEND"]
         self.decoder = SourceDecoder(source)
-        con.execute(
-            "CREATE TABLE IF NOT EXISTS materialized_positions "
-            "(source VARCHAR, topic VARCHAR, part INTEGER, next BIGINT)"
-        )
         rows = con.execute(
             "SELECT part, next FROM materialized_positions WHERE source = ? AND topic = ?",
             [source.name, source.topic],
@@ -46,6 +42,14 @@ class MaterializedTable:
         if not positions:
             # A new materialization (or a table recreated over another topic) starts over.
             con.execute(f"DROP TABLE IF EXISTS {self.table}")
+        con.register("__empty", decoded_schema(source).empty_table())
+        try:
+            con.execute(
+                f"CREATE TABLE IF NOT EXISTS {self.table} AS "
+                f"SELECT {', '.join(q(c) for c in self._columns())} FROM __empty"
+            )
+        finally:
+            con.unregister("__empty")
         self.reader = TopicReader(log, source.topic, positions)
 
     def _columns(self) -> list[str]:
@@ -71,10 +75,6 @@ class MaterializedTable:
         con = self.con
         con.register("__changes", rows.select(columns + [DELETED]))
         try:
-            con.execute(
-                f"CREATE TABLE IF NOT EXISTS {self.table} AS "
-                f"SELECT {', '.join(q(c) for c in columns)} FROM __changes LIMIT 0"
-            )
             keys = ", ".join(q(k) for k in self.key_names)
             match = " AND ".join(f"t.{q(k)} IS NOT DISTINCT FROM c.{q(k)}" for k in self.key_names)
             con.execute("BEGIN TRANSACTION")
@@ -106,26 +106,9 @@ class MaterializedTable:
     def query(self, select_sql: str, where_sql: str | None, limit: int | None) -> pa.Table:
         """Run a projection (and predicate) over the current rows."""
         self.catch_up()
-        exists = self.con.execute(
-            "SELECT count(*) FROM information_schema.tables WHERE table_name = ?",
-            [self.source.name],
-        ).fetchall()[0][0]
-        if not exists:
-            self._create_empty()
         where = f" WHERE {where_sql}" if where_sql else ""
         tail = f" LIMIT {int(limit)}" if limit is not None else ""
         return self.con.sql(f"SELECT {select_sql} FROM {self.table}{where}{tail}").to_arrow_table()
-
-    def _create_empty(self) -> None:
-        fields = [pa.field(c.name, c.type.arrow()) for c in self.source.columns if not c.is_header]
-        if self.source.window is not None:
-            fields += [pa.field("WINDOWSTART", pa.int64()), pa.field("WINDOWEND", pa.int64())]
-        fields += [pa.field("ROWTIME", pa.int64()), pa.field("ROWPARTITION", pa.int32()),
-                   pa.field("ROWOFFSET", pa.int64())]
-        empty = pa.schema(fields).empty_table()
-        self.con.register("__empty", empty)
-        self.con.execute(f"CREATE TABLE IF NOT EXISTS {self.table} AS SELECT * FROM __empty")
-        self.con.unregister("__empty")
 
 
 class Materializations:
