@@ -13,8 +13,8 @@ from ksql.conformance.cases import Case
 from ksql.conformance.compare import describe, same
 from ksql.engine import Engine
 from ksql.errors import KsqlError, ParseError
-from ksql.formats.base import get_format
-from ksql.runtime.encode import split_windowed_key
+from ksql.runtime.decode import SourceDecoder
+from ksql.runtime.encode import join_windowed_key, split_windowed_key
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,17 +133,15 @@ def _produce(engine: Engine, record: dict) -> None:
     source = _source_for_topic(engine, topic)
     key, value = record.get("key"), record.get("value")
     if source is not None:
-        key_fmt = get_format(source.key_format.name, source.key_format.properties)
-        value_fmt = get_format(source.value_format.name, source.value_format.properties)
-        key_columns = [(c.name, c.type) for c in source.key_columns]
-        value_columns = [(c.name, c.type) for c in source.value_columns]
-        key_bytes = None if key is None else key_fmt.to_bytes(key, key_columns, wrap_single=False)
-        value_bytes = None if value is None else value_fmt.to_bytes(value, value_columns, wrap_single=source.wrap_single_value)
+        serde = SourceDecoder(source)
+        key_bytes = None if key is None else serde.key_format.to_bytes(key, serde.key_columns, wrap_single=False)
+        value_bytes = None if value is None else serde.value_format.to_bytes(value, serde.value_columns, wrap_single=source.wrap_single_value)
         window = record.get("window")
         if source.window is not None and isinstance(window, dict):
-            session = source.window.kind == "SESSION"
-            bounds = [window["end"], window["start"]] if session else [window["start"]]
-            key_bytes = (key_bytes or b"") + b"".join(int(b).to_bytes(8, "big", signed=True) for b in bounds)
+            key_bytes = join_windowed_key(
+                key_bytes or b"", int(window["start"]), int(window["end"]),
+                session=source.window.kind == "SESSION",
+            )
     else:
         import orjson
 
@@ -171,12 +169,9 @@ def _decode_output(source: Source | None, key: bytes | None, value: bytes | None
     if source is None:
         return (None if key is None else key.decode(errors="replace"),
                 None if value is None else value.decode(errors="replace"))
-    key_fmt = get_format(source.key_format.name, source.key_format.properties)
-    value_fmt = get_format(source.value_format.name, source.value_format.properties)
-    key_columns = [(c.name, c.type) for c in source.key_columns]
-    value_columns = [(c.name, c.type) for c in source.value_columns]
-    decoded_key = None if key is None else key_fmt.from_bytes(key, key_columns, wrap_single=False)
-    decoded_value = None if value is None else value_fmt.from_bytes(value, value_columns, wrap_single=source.wrap_single_value)
+    serde = SourceDecoder(source)
+    decoded_key = None if key is None else serde.key_format.from_bytes(key, serde.key_columns, wrap_single=False)
+    decoded_value = None if value is None else serde.value_format.from_bytes(value, serde.value_columns, wrap_single=source.wrap_single_value)
     return decoded_key, decoded_value
 
 

@@ -74,6 +74,12 @@ def windowed_keys(keys: pa.Array, window: tuple[pa.Array, pa.Array], *, session:
     return pc.binary_join_element_wise(*parts, pa.scalar(b"", pa.binary()))
 
 
+def join_windowed_key(key: bytes, start_ms: int, end_ms: int, *, session: bool) -> bytes:
+    """One key with its window, as windowed_keys builds them for a batch."""
+    bounds = (end_ms, start_ms) if session else (start_ms,)
+    return key + b"".join(b.to_bytes(8, "big", signed=True) for b in bounds)
+
+
 def split_windowed_key(data: bytes, *, session: bool) -> tuple[bytes, int, int | None]:
     """Inverse of windowed_keys for one key: (key bytes, start ms, end ms or None)."""
     if session:
