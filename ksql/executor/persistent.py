@@ -5,29 +5,33 @@ from __future__ import annotations
 from ksql import ast
 from ksql.analyzer import properties as P
 from ksql.analyzer.aggregate import AggregateAnalysis, analyze_aggregate, is_aggregation
+from ksql.analyzer.join_select import JoinAnalysis, analyze_join, is_join
 from ksql.analyzer.select import SelectAnalysis, analyze_select
 from ksql.catalog import KEY, VALUE, Column, FormatSpec, PersistentQuery, Source, WindowInfo
 from ksql.errors import KsqlError, StatementError
 from ksql.executor.ddl import check_formats, check_replace, ensure_topic
 from ksql.results import CommandResult
 from ksql.runtime.aggregation_query import AggregationQuery
+from ksql.runtime.join_query import JoinQuery
 from ksql.runtime.runner import StatelessQuery
 
 
 def check_supported(query: ast.Query) -> None:
-    if not isinstance(query.from_, ast.SourceRef):
-        raise StatementError("Joins are not supported yet")
+    if is_join(query) and is_aggregation(query):
+        raise StatementError("Aggregations over joins are not supported yet")
 
 
 def analyze(query: ast.Query, catalog, session, *, sink_name: str | None, sink_kind: str | None):
-    """The analysis of a persistent query's SELECT: an aggregation or a stateless query."""
+    """The analysis of a persistent query's SELECT: a join, an aggregation or a stateless query."""
     check_supported(query)
+    if is_join(query):
+        return analyze_join(query, catalog, session, sink_name=sink_name, sink_kind=sink_kind)
     if is_aggregation(query):
         return analyze_aggregate(query, catalog, session, sink_name=sink_name)
     return analyze_select(query, catalog, session, sink_name=sink_name, sink_kind=sink_kind)
 
 
-def result_kind(analysis: SelectAnalysis | AggregateAnalysis) -> str:
+def result_kind(analysis: SelectAnalysis | AggregateAnalysis | JoinAnalysis) -> str:
     if isinstance(analysis, AggregateAnalysis) or analysis.source.is_table:
         return "TABLE"
     return "STREAM"
@@ -80,7 +84,9 @@ def create_as_select(engine, stmt: ast.CreateAsSelect, text: str, session: dict[
     if existing is not None:
         for old in catalog.queries_writing(stmt.name):
             stop_query(engine, old.query_id)
-    source_partitions = engine.log.describe_topic(source.topic).partitions
+    source_partitions = max(
+        engine.log.describe_topic(s.topic).partitions for s in _input_sources(analysis)
+    )
     partitions = P.prop(props, "PARTITIONS") or session.get("ksql.sink.partitions") or source_partitions
     replicas = P.prop(props, "REPLICAS") or session.get("ksql.sink.replicas") or 1
     ensure_topic(engine, topic, {"partitions": int(partitions), "replicas": int(replicas)})
@@ -160,6 +166,8 @@ def _sink_key_format(key_fmt: FormatSpec, props, session, analysis, kind: str) -
 
 def _window_info(analysis) -> WindowInfo | None:
     """A windowed aggregation's window, or the windowed source's a stateless query keeps."""
+    if isinstance(analysis, JoinAnalysis):
+        return None
     if isinstance(analysis, SelectAnalysis):
         return None if analysis.repartitioned else analysis.source.window
     window = analysis.window
@@ -174,46 +182,66 @@ def _next_query_id(engine, prefix: str, name: str | None) -> str:
     return f"{prefix}_{name}_{n}" if name else f"{prefix}_{n}"
 
 
-def _start(engine, query_id: str, text: str, analysis: SelectAnalysis, sink: Source, session, kind="PERSISTENT") -> None:
-    source = analysis.source
+def _input_sources(analysis) -> list[Source]:
+    if isinstance(analysis, JoinAnalysis):
+        return [i.source for i in analysis.plan.inputs]
+    return [analysis.source]
+
+
+def _start_positions(engine, group: str, topic: str, session) -> dict[int, int]:
+    """Committed positions, or where auto.offset.reset says a new query starts."""
     log = engine.log
-    group = f"_confluent-ksql-{session.get('ksql.service.id', 'default_')}query_{query_id}"
-    partitions = log.describe_topic(source.topic).partitions
     positions: dict[int, int] = {}
     reset = session.get("auto.offset.reset", "latest").lower()
-    for p in range(partitions):
-        committed = log.offsets.committed(group, source.topic, p)
+    for p in range(log.describe_topic(topic).partitions):
+        committed = log.offsets.committed(group, topic, p)
         if committed is not None:
             positions[p] = committed
         elif reset == "earliest":
-            positions[p] = log.start_offset(source.topic, p)
+            positions[p] = log.start_offset(topic, p)
         else:
-            positions[p] = log.end_offset(source.topic, p)
+            positions[p] = log.end_offset(topic, p)
+    return positions
 
-    def commit(offsets: dict[int, int]) -> None:
-        log.offsets.commit(group, {(source.topic, p): o for p, o in offsets.items()})
+
+def _start(engine, query_id: str, text: str, analysis, sink: Source, session, kind="PERSISTENT") -> None:
+    log = engine.log
+    group = f"_confluent-ksql-{session.get('ksql.service.id', 'default_')}query_{query_id}"
+    sources = _input_sources(analysis)
+    all_positions = [_start_positions(engine, group, s.topic, session) for s in sources]
+
+    def commit_input(index: int, offsets: dict[int, int]) -> None:
+        log.offsets.commit(group, {(sources[index].topic, p): o for p, o in offsets.items()})
 
     # The start positions are decided once, when the query is created: a restart resumes
     # from them even if it never processed a record.
-    commit(positions)
+    for index, positions in enumerate(all_positions):
+        commit_input(index, positions)
 
-    if isinstance(analysis, AggregateAnalysis):
-        state_dir = engine.data_dir / "state"
+    state_dir = engine.data_dir / "state"
+    if isinstance(analysis, JoinAnalysis):
+        state_dir.mkdir(exist_ok=True)
+        runner = JoinQuery(
+            query_id, analysis, log, engine.processing_log, state_dir / f"{query_id}.duckdb",
+            sink=sink, positions=all_positions, commit=commit_input,
+        )
+    elif isinstance(analysis, AggregateAnalysis):
         state_dir.mkdir(exist_ok=True)
         runner = AggregationQuery(
             query_id, analysis, log, engine.processing_log, state_dir / f"{query_id}.duckdb",
-            sink=sink, positions=positions, commit=commit, properties=session,
+            sink=sink, positions=all_positions[0], commit=lambda o: commit_input(0, o),
+            properties=session,
         )
     else:
         runner = StatelessQuery(
-            query_id, analysis, log, engine.processing_log, sink=sink, positions=positions,
-            commit=commit,
+            query_id, analysis, log, engine.processing_log, sink=sink,
+            positions=all_positions[0], commit=lambda o: commit_input(0, o),
         )
     engine.catalog.queries[query_id] = PersistentQuery(
         query_id=query_id,
         sql=text,
         sink=sink.name,
-        sources=(source.name,),
+        sources=tuple(s.name for s in sources),
         kind=kind,
         runner=runner,
     )

@@ -1,0 +1,187 @@
+"""Drives a join query: read every input, merge them in event order, join step by step,
+project, write, and checkpoint state and positions in one DuckDB transaction per batch."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from ksql.analyzer.join_plan import DEL, ORD, TS, JoinInput
+from ksql.analyzer.join_select import JoinAnalysis
+from ksql.analyzer.select import select_list_sql
+from ksql.catalog import Source
+from ksql.runtime.decode import DELETED, SourceDecoder, decoded_schema
+from ksql.runtime.join_ops import (
+    SUB_BITS,
+    ForeignKeyJoin,
+    StreamStreamJoin,
+    StreamTableJoin,
+    TableTableJoin,
+)
+from ksql.runtime.processing_log import ProcessingLog
+from ksql.runtime.runner import ROWTIME_OUT, TOMBSTONE_OUT, QueryRunner, TopicReader
+from ksql.storage.state import close_database, open_connection
+
+OPERATORS = {
+    "STREAM_TABLE": StreamTableJoin,
+    "TABLE_TABLE": TableTableJoin,
+    "STREAM_STREAM": StreamStreamJoin,
+}
+
+
+class JoinQuery(QueryRunner):
+    """A query over a JOIN of two or more sources."""
+
+    def __init__(
+        self,
+        query_id: str,
+        analysis: JoinAnalysis,
+        log,
+        processing_log: ProcessingLog,
+        state_path: Path,
+        *,
+        sink: Source | None = None,
+        emit: Callable[[pa.Table], None] | None = None,
+        positions: list[dict[int, int]] | None = None,
+        commit: Callable[[int, dict[int, int]], None] | None = None,
+    ) -> None:
+        super().__init__(
+            query_id, analysis, log, processing_log, sink=sink, emit=emit, positions=None,
+            commit=None,
+        )
+        plan = analysis.plan
+        self.inputs = plan.inputs
+        self.commit_input = commit
+        self.readers = [
+            TopicReader(log, i.source.topic, dict((positions or [{}] * len(self.inputs))[i.index]))
+            for i in self.inputs
+        ]
+        self.decoders = [SourceDecoder(i.source) for i in self.inputs]
+        self.store_path = str(state_path)
+        self.db = open_connection(self.store_path)
+        self.db.execute(
+            "CREATE TABLE IF NOT EXISTS query_positions (input INTEGER, part INTEGER, next BIGINT)"
+        )
+        self.db.execute("CREATE TABLE IF NOT EXISTS query_sequence (next BIGINT)")
+        for inp, part, nxt in self.db.execute("SELECT * FROM query_positions").fetchall():
+            self.readers[int(inp)].positions[int(part)] = int(nxt)
+        stored = self.db.execute("SELECT max(next) FROM query_sequence").fetchall()[0][0]
+        self.next_seq = int(stored or 0)
+        self.operators = []
+        left_cols = _input_names(self.inputs[0])
+        for n, step in enumerate(plan.steps):
+            right_cols = _input_names(step.right)
+            name = f"j{n}"
+            if step.shape == "FOREIGN_KEY":
+                key = self.inputs[0].source.key_columns[0].name
+                op = ForeignKeyJoin(self.db, name, step, left_cols, right_cols, f"{self.inputs[0].alias}_{key}")
+            else:
+                op = OPERATORS[step.shape](self.db, name, step, left_cols, right_cols)
+            self.operators.append(op)
+            left_cols = left_cols + right_cols
+        self.final_is_table = plan.steps[-1].result_is_table
+        self.output_schema = pa.schema(
+            [pa.field(c.name, c.type.arrow()) for c in analysis.columns]
+            + [pa.field(ROWTIME_OUT, pa.int64()), pa.field(TOMBSTONE_OUT, pa.bool_())]
+        )
+        self.project_sql = self._project_sql()
+
+    def _project_sql(self) -> str:
+        a = self.analysis
+        select = select_list_sql(a.columns)
+        if self.final_is_table:
+            passes = f"coalesce({a.where_sql}, false)" if a.where_sql else "true"
+            tomb = f'("{DEL}" OR NOT {passes})'
+            where = ""
+        else:
+            tomb = "false"
+            where = f" WHERE {a.where_sql}" if a.where_sql else ""
+        return (
+            f'SELECT {select}, "{TS}" AS "{ROWTIME_OUT}", {tomb} AS "{TOMBSTONE_OUT}" '
+            f'FROM joined{where} ORDER BY "{ORD}"'
+        )
+
+    # ------------------------------------------------------------------ reading
+    def _read(self, max_records: int) -> tuple[list[pa.Table], int]:
+        per_input = max(1, max_records // len(self.inputs))
+        tables, consumed = [], 0
+        for inp, reader, decoder in zip(self.inputs, self.readers, self.decoders, strict=True):
+            records = reader.poll(per_input)
+            if records is None:
+                tables.append(_prefixed(inp, decoded_schema(inp.source).empty_table()))
+                continue
+            consumed += records.num_rows
+            decoded = decoder.decode(records)
+            self.processing_log.report(self.query_id, inp.source.topic, decoded.errors)
+            tables.append(_prefixed(inp, decoded.table))
+        return tables, consumed
+
+    def _merge(self, tables: list[pa.Table]) -> list[pa.Table]:
+        """Give every row its place in one order over all inputs, as Kafka Streams picks the
+        input whose next record has the lowest timestamp."""
+        keys, owners = [], []
+        for n, t in enumerate(tables):
+            ts = t.column(TS).to_numpy() if t.num_rows else np.zeros(0, np.int64)
+            keys.append(np.maximum.accumulate(ts) if len(ts) else ts)
+            owners.append(np.full(len(ts), n))
+        all_keys = np.concatenate(keys)
+        all_owners = np.concatenate(owners)
+        positions = np.concatenate([np.arange(len(k)) for k in keys])
+        order = np.lexsort((positions, all_owners, all_keys))
+        seq = np.empty(len(order), np.int64)
+        seq[order] = np.arange(len(order), dtype=np.int64) + self.next_seq
+        self.next_seq += len(order)
+        out, start = [], 0
+        for t in tables:
+            ords = (seq[start : start + t.num_rows] << SUB_BITS).astype(np.int64)
+            start += t.num_rows
+            out.append(t.append_column(ORD, pa.array(ords, pa.int64())))
+        return out
+
+    # ------------------------------------------------------------------ steps
+    def step(self, max_records: int = 65536) -> int:
+        tables, consumed = self._read(max_records)
+        if consumed == 0:
+            return 0
+        self.db.execute("BEGIN TRANSACTION")
+        tables = self._merge(tables)
+        joined = tables[0]
+        for op, right in zip(self.operators, tables[1:], strict=True):
+            joined = op.process(joined, right)
+        if joined.num_rows:
+            out = self._query(self.project_sql, "joined", joined).cast(self.output_schema)
+            if not self.final_is_table:
+                out = out.filter(pc.invert(out.column(TOMBSTONE_OUT)))
+            self._write(out)
+        self.db.execute("DELETE FROM query_positions")
+        rows = [
+            (n, p, o) for n, r in enumerate(self.readers) for p, o in r.positions.items()
+        ]
+        self.db.executemany("INSERT INTO query_positions VALUES (?, ?, ?)", rows)
+        self.db.execute("DELETE FROM query_sequence")
+        self.db.execute(f"INSERT INTO query_sequence VALUES ({self.next_seq})")
+        self.db.execute("COMMIT")
+        if self.commit_input is not None:
+            for n, reader in enumerate(self.readers):
+                self.commit_input(n, dict(reader.positions))
+        return consumed
+
+    def close(self) -> None:
+        self.db.close()
+        close_database(self.store_path)
+
+
+def _input_names(inp: JoinInput) -> list[str]:
+    return [c.joined for c in inp.columns]
+
+
+def _prefixed(inp: JoinInput, decoded: pa.Table) -> pa.Table:
+    """A decoded batch under the joined names, with its timestamp and deletion flag."""
+    arrays = {c.joined: decoded.column(c.name) for c in inp.columns}
+    arrays[DEL] = pc.fill_null(decoded.column(DELETED), False)
+    arrays[TS] = decoded.column("ROWTIME")
+    return pa.table(arrays)
