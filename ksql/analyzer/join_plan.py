@@ -214,7 +214,7 @@ def _check_key_type(name: str, sql_type: SqlType) -> None:
             "Map keys, including types that contain maps, are not supported as they may lead to "
             "unexpected behavior due to inconsistent serialization. "
             f"Key column name: `{name}`. Column type: {sql_type}. "
-            "See https://github.com/confluentinc/ksql/issues/6621"
+            "See https://github.com/confluentinc/ksql/issues/6621 for more."
         )
 
 
@@ -262,6 +262,12 @@ def _plan_step(plan, clause, visible, right, scope, left_is_table, index) -> Joi
         raise StatementError(
             f"Unsupported join expression: {format_expr(on)}. Only equality joins are supported."
         )
+    for node in walk(on):
+        if isinstance(node, ast.ColumnRef) and node.source is not None:
+            try:
+                scope.input_named(node.source)
+            except StatementError as error:
+                raise StatementError(f"Failed to prepare statement: {error.message}") from None
     for side in (on.left, on.right):
         if len(_sources_of(side, scope)) != 1:
             raise StatementError(
@@ -284,7 +290,7 @@ def _plan_step(plan, clause, visible, right, scope, left_is_table, index) -> Joi
     if right.index in _sources_of(left_expr, scope):
         raise StatementError(f"Invalid join condition: {format_expr(on)}")
     left_expr, right_expr = scope.qualify(left_expr), scope.qualify(right_expr)
-    qualified_on = scope.qualify(on)
+    shown_on = f"{format_expr(scope.qualify(on.left))} = {format_expr(scope.qualify(on.right))}"
     left_c = compile_expression(left_expr, scope)
     right_c = compile_expression(right_expr, scope)
     if left_c.type != right_c.type:
@@ -317,7 +323,7 @@ def _plan_step(plan, clause, visible, right, scope, left_is_table, index) -> Joi
         if not _is_key_column(right_expr, right):
             raise StatementError(
                 "Invalid join condition: stream-table joins require to join on the table's "
-                f"primary key. Got {format_expr(qualified_on)}."
+                f"primary key. Got {shown_on}."
             )
     elif left_is_table and not right.is_table:
         raise StatementError(
@@ -328,14 +334,14 @@ def _plan_step(plan, clause, visible, right, scope, left_is_table, index) -> Joi
         if not _is_key_column(right_expr, right):
             raise StatementError(
                 "Invalid join condition: table-table joins require to join on the primary key of "
-                f"the right input table. Got {format_expr(qualified_on)}."
+                f"the right input table. Got {shown_on}."
             )
         shape = "TABLE_TABLE" if _in_keys(left_expr, plan.key_exprs) else "FOREIGN_KEY"
         if shape == "FOREIGN_KEY":
             if index > 1:
                 raise StatementError(
                     "Invalid join condition: foreign-key table-table joins are not supported as "
-                    f"part of n-way joins. Got {format_expr(qualified_on)}."
+                    f"part of n-way joins. Got {shown_on}."
                 )
             if kind not in ("INNER", "LEFT"):
                 raise StatementError(
@@ -404,6 +410,7 @@ def _update_keys(plan: JoinPlan, shape, kind, left_expr, right_expr, key_type, l
     if shape == "FOREIGN_KEY":
         plan.foreign_key = True
         return  # the result keeps the left table's key
+    plan.foreign_key = False
     keys = plan.key_exprs if _in_keys(left_expr, plan.key_exprs) else [left_expr]
     if kind == "FULL":
         plan.key_exprs = []

@@ -93,6 +93,8 @@ def _expand(query: ast.Query, scope: JoinScope) -> list[_Item]:
     for item in query.select:
         if isinstance(item, ast.AllColumns):
             inputs = scope.inputs if item.source is None else [scope.input_named(item.source)]
+            if item.source is None and scope.synthetic is not None:
+                items.append(_Item(ast.ColumnRef(scope.synthetic[0]), scope.synthetic[0]))
             for inp in inputs:
                 for c in inp.columns:
                     if c.in_star:
@@ -131,7 +133,9 @@ def _columns(plan, scope, items, compiled, sink_name, sink_kind) -> list[OutputC
         wanted = [ast.ColumnRef(synthetic[0])]
     else:
         wanted = _viable(plan)
-    at = next((n for n, i in enumerate(items) if i.expr in wanted), None)
+    # The leftmost source's key wins, wherever it is in the projection.
+    exprs = [i.expr for i in items]
+    at = next((exprs.index(k) for k in wanted if k in exprs), None)
     if at is None:
         if synthetic is not None:
             name = synthetic[0]

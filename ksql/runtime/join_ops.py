@@ -31,8 +31,11 @@ def _cols(names: list[str], prefix: str = "") -> str:
     return ", ".join(f"{prefix}{q(n)}" for n in names)
 
 
-def _nulls_if(condition: str, names: list[str], prefix: str) -> str:
-    return ", ".join(f"CASE WHEN {condition} THEN NULL ELSE {prefix}{q(n)} END AS {q(n)}" for n in names)
+def _nulls_if(condition: str, names: list[str], prefix: str, keep: tuple[str, ...] = ()) -> str:
+    return ", ".join(
+        f"{prefix}{q(n)}" if n in keep else f"CASE WHEN {condition} THEN NULL ELSE {prefix}{q(n)} END AS {q(n)}"
+        for n in names
+    )
 
 
 def renumber(con, sql: str, order: str) -> pa.Table:
@@ -170,14 +173,17 @@ class TableTableJoin(_Operator):
 class ForeignKeyJoin(_Operator):
     """Left table rows join the right table's row keyed by their foreign key."""
 
-    def __init__(self, con, name, step, left_cols, right_cols, left_key: str):
+    def __init__(self, con, name, step, left_cols, right_cols, left_keys: list[str]):
         super().__init__(con, name, step, left_cols, right_cols)
-        self.left_key = left_key  # the left table's primary key column (joined name)
+        self.left_keys = tuple(left_keys)  # the left table's primary key columns (joined names)
 
     def process(self, left: pa.Table, right: pa.Table) -> pa.Table:
         s = self.step
         self._register(left, right)
-        lk = q(self.left_key)
+        if len(self.left_keys) == 1:
+            lk = q(self.left_keys[0])
+        else:
+            lk = "struct_pack(" + ", ".join(f"{q(k)} := {q(k)}" for k in self.left_keys) + ")"
         try:
             # Left events keyed by their primary key, with the foreign key they reference.
             le = (
@@ -214,7 +220,7 @@ class ForeignKeyJoin(_Operator):
         ts = f'CASE WHEN {exists} THEN greatest(e."{TS}", r."{TS}") ELSE e."{TS}" END'
         deleted = f'e."{DEL}"'
         return (
-            f"SELECT {_nulls_if(deleted, self.left_cols, 'e.')}, "
+            f"SELECT {_nulls_if(deleted, self.left_cols, 'e.', self.left_keys)}, "
             f"{_nulls_if(f'NOT ({exists}) OR {deleted}', self.right_cols, 'r.')}, "
             f'e."{ORD}", {ts} AS "{TS}", {tomb} AS "{DEL}", e."{JK}" AS "{KEY_COL}" '
             f"FROM ({le}) e "

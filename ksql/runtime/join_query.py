@@ -77,8 +77,9 @@ class JoinQuery(QueryRunner):
             right_cols = _input_names(step.right)
             name = f"j{n}"
             if step.shape == "FOREIGN_KEY":
-                key = self.inputs[0].source.key_columns[0].name
-                op = ForeignKeyJoin(self.db, name, step, left_cols, right_cols, f"{self.inputs[0].alias}_{key}")
+                first = self.inputs[0]
+                keys = [f"{first.alias}_{k.name}" for k in first.source.key_columns]
+                op = ForeignKeyJoin(self.db, name, step, left_cols, right_cols, keys)
             else:
                 op = OPERATORS[step.shape](self.db, name, step, left_cols, right_cols)
             self.operators.append(op)
