@@ -10,7 +10,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ksql.analyzer.join_plan import DEL, ORD, TS, JoinInput
+from ksql.analyzer.join_plan import DEL, KEY_COL, ORD, TS, JoinInput
 from ksql.analyzer.join_select import JoinAnalysis
 from ksql.analyzer.select import select_list_sql
 from ksql.catalog import Source
@@ -94,17 +94,35 @@ class JoinQuery(QueryRunner):
     def _project_sql(self) -> str:
         a = self.analysis
         select = select_list_sql(a.columns)
-        if self.final_is_table:
-            passes = f"coalesce({a.where_sql}, false)" if a.where_sql else "true"
-            tomb = f'("{DEL}" OR NOT {passes})'
-            where = ""
-        else:
-            tomb = "false"
-            where = f" WHERE {a.where_sql}" if a.where_sql else ""
+        if self.final_is_table and a.where_sql:
+            # A table row that fails WHERE deletes the key, if the key was in the result.
+            live = f'(NOT "{DEL}" AND coalesce({a.where_sql}, false))'
+            return (
+                f"SELECT * EXCLUDE (__live, __was) FROM (SELECT *, coalesce(lag(__live) OVER "
+                f'(PARTITION BY "{KEY_COL}" ORDER BY "{ORD}"), "{KEY_COL}" IN (SELECT "{KEY_COL}" '
+                f"FROM result_keys)) AS __was FROM (SELECT {select}, \"{TS}\" AS \"{ROWTIME_OUT}\", "
+                f'NOT {live} AS "{TOMBSTONE_OUT}", {live} AS __live, "{KEY_COL}", "{ORD}" '
+                f"FROM joined)) WHERE __live OR __was ORDER BY \"{ORD}\""
+            )
+        tomb = f'"{DEL}"' if self.final_is_table else "false"
+        where = f" WHERE {a.where_sql}" if a.where_sql and not self.final_is_table else ""
         return (
-            f'SELECT {select}, "{TS}" AS "{ROWTIME_OUT}", {tomb} AS "{TOMBSTONE_OUT}" '
-            f'FROM joined{where} ORDER BY "{ORD}"'
+            f'SELECT {select}, "{TS}" AS "{ROWTIME_OUT}", {tomb} AS "{TOMBSTONE_OUT}", '
+            f'"{KEY_COL}", "{ORD}" FROM joined{where} ORDER BY "{ORD}"'
         )
+
+    def _remember_keys(self, out: pa.Table) -> None:
+        """Which keys the table result holds now (for WHERE on a table join)."""
+        self.db.register("emitted", out)
+        try:
+            self.db.execute(f'DELETE FROM result_keys WHERE "{KEY_COL}" IN (SELECT "{KEY_COL}" FROM emitted)')
+            self.db.execute(
+                f'INSERT INTO result_keys SELECT "{KEY_COL}" FROM (SELECT *, row_number() OVER '
+                f'(PARTITION BY "{KEY_COL}" ORDER BY "{ORD}" DESC) AS rn FROM emitted) '
+                f'WHERE rn = 1 AND NOT "{TOMBSTONE_OUT}"'
+            )
+        finally:
+            self.db.unregister("emitted")
 
     # ------------------------------------------------------------------ reading
     def _read(self, max_records: int) -> tuple[list[pa.Table], int]:
@@ -154,7 +172,15 @@ class JoinQuery(QueryRunner):
         for op, right in zip(self.operators, tables[1:], strict=True):
             joined = op.process(joined, right)
         if joined.num_rows:
-            out = self._query(self.project_sql, "joined", joined).cast(self.output_schema)
+            self.db.register("joined", joined)
+            try:
+                self.db.execute(f'CREATE TABLE IF NOT EXISTS result_keys AS SELECT "{KEY_COL}" FROM joined LIMIT 0')
+                out = self.db.sql(self.project_sql).to_arrow_table()
+            finally:
+                self.db.unregister("joined")
+            if self.final_is_table and self.analysis.where_sql:
+                self._remember_keys(out)
+            out = out.select(self.output_schema.names).cast(self.output_schema)
             if not self.final_is_table:
                 out = out.filter(pc.invert(out.column(TOMBSTONE_OUT)))
             self._write(out)
