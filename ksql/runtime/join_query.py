@@ -127,10 +127,23 @@ class JoinQuery(QueryRunner):
     # ------------------------------------------------------------------ reading
     def _read(self, max_records: int) -> tuple[list[pa.Table], int]:
         per_input = max(1, max_records // len(self.inputs))
+        polled = []
+        for reader in self.readers:
+            polled.append(reader.poll(per_input))
+        # An input with more records waiting bounds how far in event time this batch goes,
+        # so no input runs ahead of the others (a table must not see its future).
+        frontier = min(
+            (int(pc.max(r.column("timestamp")).as_py()) for r in polled
+             if r is not None and r.num_rows >= per_input),
+            default=None,
+        )
         tables, consumed = [], 0
-        for inp, reader, decoder in zip(self.inputs, self.readers, self.decoders, strict=True):
-            records = reader.poll(per_input)
-            if records is None:
+        for inp, reader, decoder, records in zip(
+            self.inputs, self.readers, self.decoders, polled, strict=True
+        ):
+            if records is not None and frontier is not None:
+                records = _up_to(records, frontier, reader)
+            if records is None or records.num_rows == 0:
                 tables.append(_prefixed(inp, decoded_schema(inp.source).empty_table()))
                 continue
             consumed += records.num_rows
@@ -200,6 +213,20 @@ class JoinQuery(QueryRunner):
     def close(self) -> None:
         self.db.close()
         close_database(self.store_path)
+
+
+def _up_to(records: pa.Table, frontier: int, reader: TopicReader) -> pa.Table:
+    """The records before the event-time frontier; the reader rewinds to the first one left."""
+    ts = records.column("timestamp").to_numpy()
+    keep = int(np.searchsorted(np.maximum.accumulate(ts), frontier, side="right"))
+    if keep == records.num_rows:
+        return records
+    kept, rest = records.slice(0, keep), records.slice(keep)
+    parts = rest.column("partition").to_numpy()
+    offsets = rest.column("offset").to_numpy()
+    for p in np.unique(parts):
+        reader.positions[int(p)] = int(offsets[parts == p].min())
+    return kept
 
 
 def _input_names(inp: JoinInput) -> list[str]:
