@@ -104,7 +104,8 @@ class StreamTableJoin(_Operator):
                 f'{right_events} UNION ALL SELECT "{JK}", -1, false, "{TS}", {_cols(self.right_cols)} '
                 f'FROM {state}) r ON l."{JK}" = r."{JK}" AND l."{ORD}" > r."{ORD}"{inner}'
             )
-            out = renumber(self.con, sql, f'"{ORD}"')
+            # One row per stream record at most: its order stays unique.
+            out = self.con.sql(f'{sql} ORDER BY l."{ORD}"').to_arrow_table()
             self._upsert_latest(state, right_events)
             return out
         finally:
