@@ -111,8 +111,9 @@ class JoinScope:
         if len(found) > 1:
             if ref.name == "ROWTIME":
                 return None
-            choices = ", ".join(f"{i.alias}.{ref.name}" for i in found)
-            raise StatementError(f"Column '{ref.name}' is ambiguous. Could be any of: {choices}")
+            choices = [f"{i.alias}.{ref.name}" for i in found]
+            listing = ", ".join(choices[:-1]) + f" or {choices[-1]}"
+            raise StatementError(f"Column '{ref.name}' is ambiguous. Could be {listing}.")
         if not found:
             raise StatementError(f"{self.context} column '{ref.name}' cannot be resolved.")
         return found[0]
@@ -155,6 +156,7 @@ class JoinStep:
     before_ms: int = 0
     after_ms: int = 0
     grace_ms: int | None = None  # None: no GRACE PERIOD clause (eager outer results)
+    windowed: bool = False  # both sides windowed: the join key includes the window bounds
 
     @property
     def result_is_table(self) -> bool:
@@ -360,18 +362,29 @@ def _plan_step(plan, clause, visible, right, scope, left_is_table, index) -> Joi
         )
     _check_windows(left_owner, right, left_expr, right_expr, plan.key_exprs)
     _update_keys(plan, shape, kind, left_expr, right_expr, left_c.type, left_owner)
+    windowed = left_owner.source.window is not None
+    left_sql, right_sql = left_c.sql, right_c.sql
+    if windowed:
+        left_sql, right_sql = _windowed_key(left_sql, left_owner), _windowed_key(right_sql, right)
     return JoinStep(
         shape=shape,
         kind=kind,
         right=right,
         left_inputs=tuple(visible[:-1]),
-        left_key_sql=left_c.sql,
-        right_key_sql=right_c.sql,
+        left_key_sql=left_sql,
+        right_key_sql=right_sql,
+        windowed=windowed,
         key_type=left_c.type,
         before_ms=window.before_ms if window else 0,
         after_ms=window.after_ms if window else 0,
         grace_ms=window.grace_ms if window else None,
     )
+
+
+def _windowed_key(sql: str, inp: JoinInput) -> str:
+    """Rows of windowed sources join only within the same window."""
+    start, end = quote_identifier(f"{inp.alias}_WINDOWSTART"), quote_identifier(f"{inp.alias}_WINDOWEND")
+    return f"struct_pack(k := {sql}, s := {start}, e := {end})"
 
 
 def _in_keys(expr: ast.Expr, keys: list[ast.Expr]) -> bool:

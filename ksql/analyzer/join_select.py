@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from ksql import ast
 from ksql.analyzer.join_plan import KEY_COL, TS, JoinPlan, JoinScope, plan_join
 from ksql.analyzer.select import (
+    RESERVED_NAMES,
     KeyedColumns,
     OutputColumn,
     _Item,
@@ -53,11 +54,16 @@ def analyze_join(
     sink_kind: str | None,
 ) -> JoinAnalysis:
     assert isinstance(query.from_, ast.JoinRelation)
-    if query.partition_by:
-        raise StatementError("PARTITION BY is not supported on joins yet.")
     plan = plan_join(query.from_, catalog)
     scope = plan.scope()
     items = _expand(query, scope)
+    if sink_kind is not None:
+        for item in items:
+            if item.alias in RESERVED_NAMES:
+                raise StatementError(
+                    f"Reserved column name in select: `{item.alias}`. "
+                    "Please remove or alias the column."
+                )
     name_items(items, set(), persistent=sink_kind is not None)
     where_sql = None
     if query.where is not None:
@@ -66,7 +72,10 @@ def analyze_join(
         compiled = [compile_expression(i.expr, scope) for i in items]
     except StatementError as error:
         raise StatementError(f"Invalid Select: {error.message}") from None
-    columns = _columns(plan, scope, items, compiled, sink_name, sink_kind)
+    if query.partition_by:
+        columns = _partitioned_columns(query, scope, items, compiled)
+    else:
+        columns = _columns(plan, scope, items, compiled, sink_name, sink_kind)
     if sink_kind is not None and not any(c.namespace == VALUE for c in columns):
         raise StatementError("The projection contains no value columns.")
     first = plan.inputs[0].source
@@ -160,6 +169,34 @@ def _columns(plan, scope, items, compiled, sink_name, sink_kind) -> list[OutputC
     ]
     for n, (item, c) in enumerate(zip(items, compiled, strict=True)):
         if n != at:
+            columns.append(OutputColumn(item.name, c.type, c.sql, VALUE, item.expr))
+    return columns
+
+
+def _partitioned_columns(query, scope: JoinScope, items, compiled) -> list[OutputColumn]:
+    """PARTITION BY over a join: the expressions become the key, named from the projection."""
+    columns: list[OutputColumn] = []
+    used: set[int] = set()
+    taken = {i.name for i in items}
+    counter = 0
+    for expr in query.partition_by:
+        qualified = scope.qualify(expr)
+        c = compile_expression(qualified, scope.with_context("PARTITION BY"))
+        at = next((n for n, i in enumerate(items) if i.expr == qualified and n not in used), None)
+        if at is not None:
+            used.add(at)
+            name = items[at].name
+        elif isinstance(qualified, ast.ColumnRef):
+            name = qualified.name
+        else:
+            while f"KSQL_COL_{counter}" in taken:
+                counter += 1
+            name = f"KSQL_COL_{counter}"
+            taken.add(name)
+        columns.append(OutputColumn(name, c.type, c.sql, KEY, qualified))
+    keys = {c.name for c in columns}
+    for n, (item, c) in enumerate(zip(items, compiled, strict=True)):
+        if n not in used and item.name not in keys:
             columns.append(OutputColumn(item.name, c.type, c.sql, VALUE, item.expr))
     return columns
 

@@ -167,7 +167,7 @@ def _sink_key_format(key_fmt: FormatSpec, props, session, analysis, kind: str) -
 def _window_info(analysis) -> WindowInfo | None:
     """A windowed aggregation's window, or the windowed source's a stateless query keeps."""
     if isinstance(analysis, JoinAnalysis):
-        return None
+        return analysis.plan.inputs[0].source.window
     if isinstance(analysis, SelectAnalysis):
         return None if analysis.repartitioned else analysis.source.window
     window = analysis.window

@@ -272,12 +272,12 @@ class StreamStreamJoin(_Operator):
             pairs = (
                 f'SELECT e."{ORD}" AS e_ord, o."{ORD}" AS o_ord, 0 AS e_side, '
                 f'{_cols(self.left_cols, "e.")}, {_cols(self.right_cols, "o.")}, '
-                f'greatest(e."{TS}", o."{TS}") AS "{TS}", o."{TS}" AS o_ts, e."{JK}" AS "{KEY_COL}" '
+                f'greatest(e."{TS}", o."{TS}") AS "{TS}", o."{TS}" AS o_ts, {self._key("e.")} AS "{KEY_COL}" '
                 f'FROM {le} e JOIN ({rall}) o ON e."{JK}" = o."{JK}" AND o."{ORD}" < e."{ORD}" '
                 f'AND o."{TS}" BETWEEN e."{TS}" - {before} AND e."{TS}" + {after} '
                 f'UNION ALL SELECT e."{ORD}", o."{ORD}", 1, '
                 f'{_cols(self.left_cols, "o.")}, {_cols(self.right_cols, "e.")}, '
-                f'greatest(e."{TS}", o."{TS}"), o."{TS}", e."{JK}" '
+                f'greatest(e."{TS}", o."{TS}"), o."{TS}", {self._key("e.")} '
                 f'FROM {re} e JOIN ({lall}) o ON e."{JK}" = o."{JK}" AND o."{ORD}" < e."{ORD}" '
                 f'AND o."{TS}" BETWEEN e."{TS}" - {after} AND e."{TS}" + {before}'
             )
@@ -303,6 +303,10 @@ class StreamStreamJoin(_Operator):
                     con.unregister(f"{self.name}_{t}")
                 except Exception:
                     pass
+
+    def _key(self, prefix: str = "") -> str:
+        """The result key: the join key without the window bounds of windowed sources."""
+        return f'{prefix}"{JK}".k' if self.step.windowed else f'{prefix}"{JK}"'
 
     def _outer_sides(self) -> tuple[bool, bool]:
         kind = self.step.kind
@@ -333,7 +337,7 @@ class StreamStreamJoin(_Operator):
             # Without a grace period, outer rows are emitted as soon as they find no match.
             return (
                 f'SELECT {_cols(self.out_cols)}, "{ORD}", "{TS}", false AS "{DEL}", '
-                f'"{JK}" AS "{KEY_COL}", 1 AS __phase, 0 AS __s1, 0 AS __s2, 0 AS __s3 '
+                f'{self._key()} AS "{KEY_COL}", 1 AS __phase, 0 AS __s1, 0 AS __s2, 0 AS __s3 '
                 f"FROM ({unmatched_sql})"
             )
         return self._closing_windows_sql(unmatched_sql, pending)
@@ -400,7 +404,7 @@ class StreamStreamJoin(_Operator):
             con.execute(f"INSERT INTO {self.name}_time VALUES ({int(runmax[-1])})")
         emitted = con.sql(
             f'SELECT {_cols(self.out_cols)}, emit_ord AS "{ORD}", "{TS}", false AS "{DEL}", '
-            f'"{JK}" AS "{KEY_COL}", 0 AS __phase, "{TS}" AS __s1, -__side AS __s2, "{ORD}" AS __s3 '
+            f'{self._key()} AS "{KEY_COL}", 0 AS __phase, "{TS}" AS __s1, -__side AS __s2, "{ORD}" AS __s3 '
             f"FROM {self.name}_decided WHERE emit_ord >= 0 AND (m IS NULL OR m > emit_ord)"
         ).to_arrow_table()
         con.unregister(f"{self.name}_decided")

@@ -23,7 +23,7 @@ from ksql.runtime.join_ops import (
     TableTableJoin,
 )
 from ksql.runtime.processing_log import ProcessingLog
-from ksql.runtime.runner import ROWTIME_OUT, TOMBSTONE_OUT, QueryRunner, TopicReader
+from ksql.runtime.runner import ROWTIME_OUT, TOMBSTONE_OUT, WINDOW_OUT, QueryRunner, TopicReader
 from ksql.storage.state import close_database, open_connection
 
 OPERATORS = {
@@ -87,6 +87,7 @@ class JoinQuery(QueryRunner):
         self.final_is_table = plan.steps[-1].result_is_table
         self.output_schema = pa.schema(
             [pa.field(c.name, c.type.arrow()) for c in analysis.columns]
+            + ([pa.field(n, pa.int64()) for n in WINDOW_OUT] if self.windowed else [])
             + [pa.field(ROWTIME_OUT, pa.int64()), pa.field(TOMBSTONE_OUT, pa.bool_())]
         )
         self.project_sql = self._project_sql()
@@ -94,6 +95,13 @@ class JoinQuery(QueryRunner):
     def _project_sql(self) -> str:
         a = self.analysis
         select = select_list_sql(a.columns)
+        if self.windowed:
+            # A windowed sink keeps the window of the (left) windowed source in its key.
+            alias = self.inputs[0].alias
+            select += "".join(
+                f', "{alias}_{bound}" AS "{out}"'
+                for bound, out in zip(("WINDOWSTART", "WINDOWEND"), WINDOW_OUT, strict=True)
+            )
         if self.final_is_table and a.where_sql:
             # A table row that fails WHERE deletes the key, if the key was in the result.
             live = f'(NOT "{DEL}" AND coalesce({a.where_sql}, false))'
