@@ -77,12 +77,14 @@ def _sides(events: int) -> tuple[pa.Table, pa.Table]:
 
 def _append(engine: Engine, topic: str, table: pa.Table) -> None:
     headers_type = pa.list_(pa.struct([("key", pa.string()), ("value", pa.binary())]))
-    batch = pa.table({
-        "key": table.column("key"),
-        "value": table.column("value"),
-        "timestamp": table.column("timestamp").cast(pa.int64()),
-        "headers": pa.nulls(table.num_rows, headers_type),
-    })
+    batch = pa.table(
+        {
+            "key": table.column("key"),
+            "value": table.column("value"),
+            "timestamp": table.column("timestamp").cast(pa.int64()),
+            "headers": pa.nulls(table.num_rows, headers_type),
+        }
+    )
     for rb in batch.to_batches(max_chunksize=65536):
         engine.log.append(topic, 0, rb)
 
@@ -114,8 +116,10 @@ def main() -> None:
             out = engine.log.end_offset(sink, 0)
             engine.close()
         records = sum(sizes[t] for t in topics)
-        print(f"{label}: {records / elapsed:,.0f} input records/s "
-              f"({records:,} records in {elapsed:.2f} s, {out:,} joined rows)")
+        print(
+            f"{label}: {records / elapsed:,.0f} input records/s "
+            f"({records:,} records in {elapsed:.2f} s, {out:,} joined rows)"
+        )
     rss_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"peak RSS {rss_mib:.0f} MiB")
 

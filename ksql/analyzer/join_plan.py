@@ -18,7 +18,7 @@ from ksql.compiler import compile_expression
 from ksql.compiler.scope import ResolvedColumn
 from ksql.errors import StatementError
 from ksql.expr_text import format_expr
-from ksql.types import BIGINT, INTEGER, MapType, SqlType, StructType, ArrayType, quote_identifier
+from ksql.types import BIGINT, INTEGER, ArrayType, MapType, SqlType, StructType, quote_identifier
 
 PSEUDO = (("ROWTIME", BIGINT), ("ROWPARTITION", INTEGER), ("ROWOFFSET", BIGINT))
 WINDOW_BOUNDS = (("WINDOWSTART", BIGINT), ("WINDOWEND", BIGINT))
@@ -182,8 +182,12 @@ class JoinPlan:
 
 
 def _joined_text(kind: str) -> str:
-    return {"INNER": "[INNER] JOIN", "LEFT": "LEFT [OUTER] JOIN", "RIGHT": "RIGHT [OUTER] JOIN",
-            "FULL": "[FULL] OUTER JOIN"}[kind]
+    return {
+        "INNER": "[INNER] JOIN",
+        "LEFT": "LEFT [OUTER] JOIN",
+        "RIGHT": "RIGHT [OUTER] JOIN",
+        "FULL": "[FULL] OUTER JOIN",
+    }[kind]
 
 
 def _sources_of(expr: ast.Expr, scope: JoinScope) -> set[int]:
@@ -383,7 +387,10 @@ def _plan_step(plan, clause, visible, right, scope, left_is_table, index) -> Joi
 
 def _windowed_key(sql: str, inp: JoinInput) -> str:
     """Rows of windowed sources join only within the same window."""
-    start, end = quote_identifier(f"{inp.alias}_WINDOWSTART"), quote_identifier(f"{inp.alias}_WINDOWEND")
+    start, end = (
+        quote_identifier(f"{inp.alias}_WINDOWSTART"),
+        quote_identifier(f"{inp.alias}_WINDOWEND"),
+    )
     return f"struct_pack(k := {sql}, s := {start}, e := {end})"
 
 

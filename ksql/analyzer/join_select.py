@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ksql import ast
-from ksql.analyzer.join_plan import KEY_COL, TS, JoinPlan, JoinScope, plan_join
+from ksql.analyzer.join_plan import KEY_COL, JoinPlan, JoinScope, plan_join
 from ksql.analyzer.select import (
     RESERVED_NAMES,
     KeyedColumns,
@@ -243,6 +243,3 @@ def _foreign_key_columns(plan, items, compiled, sink_name) -> list[OutputColumn]
         if n not in used:
             columns.append(OutputColumn(item.name, c.type, c.sql, VALUE, item.expr))
     return columns
-
-
-__all__ = ["JoinAnalysis", "analyze_join", "is_join", "TS"]

@@ -20,7 +20,9 @@ from ksql.runtime.runner import TOMBSTONE_OUT
 _ids = itertools.count()
 
 
-def run_join_query(engine, stmt: ast.QueryStatement, text: str, session: dict[str, str]) -> RowsResult:
+def run_join_query(
+    engine, stmt: ast.QueryStatement, text: str, session: dict[str, str]
+) -> RowsResult:
     query = stmt.query
     if query.emit is None:
         raise StatementError("Pull queries don't support JOIN clauses.")
@@ -30,10 +32,14 @@ def run_join_query(engine, stmt: ast.QueryStatement, text: str, session: dict[st
     for inp in analysis.plan.inputs:
         topic = inp.source.topic
         partitions = engine.log.describe_topic(topic).partitions
-        positions.append({
-            p: engine.log.start_offset(topic, p) if reset == "earliest" else engine.log.end_offset(topic, p)
-            for p in range(partitions)
-        })
+        positions.append(
+            {
+                p: engine.log.start_offset(topic, p)
+                if reset == "earliest"
+                else engine.log.end_offset(topic, p)
+                for p in range(partitions)
+            }
+        )
     buffer: deque[list] = deque()
     names = [c.name for c in analysis.columns]
     is_table = analysis.plan.is_table
@@ -49,8 +55,13 @@ def run_join_query(engine, stmt: ast.QueryStatement, text: str, session: dict[st
     state_dir.mkdir(exist_ok=True)
     state_file = state_dir / f"{query_id}.duckdb"
     runner = JoinQuery(
-        query_id, analysis, engine.log, engine.processing_log, state_file,
-        emit=emit, positions=positions,
+        query_id,
+        analysis,
+        engine.log,
+        engine.processing_log,
+        state_file,
+        emit=emit,
+        positions=positions,
     )
     stopped = threading.Event()
 

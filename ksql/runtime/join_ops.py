@@ -33,7 +33,9 @@ def _cols(names: list[str], prefix: str = "") -> str:
 
 def _nulls_if(condition: str, names: list[str], prefix: str, keep: tuple[str, ...] = ()) -> str:
     return ", ".join(
-        f"{prefix}{q(n)}" if n in keep else f"CASE WHEN {condition} THEN NULL ELSE {prefix}{q(n)} END AS {q(n)}"
+        f"{prefix}{q(n)}"
+        if n in keep
+        else f"CASE WHEN {condition} THEN NULL ELSE {prefix}{q(n)} END AS {q(n)}"
         for n in names
     )
 
@@ -41,8 +43,8 @@ def _nulls_if(condition: str, names: list[str], prefix: str, keep: tuple[str, ..
 def renumber(con, sql: str, order: str) -> pa.Table:
     """Rows of `sql` in order, each given a distinct __ORD within its source event."""
     return con.sql(
-        f"SELECT * REPLACE (((\"{ORD}\" >> {SUB_BITS}) << {SUB_BITS}) + row_number() OVER "
-        f"(PARTITION BY \"{ORD}\" >> {SUB_BITS} ORDER BY {order}) AS \"{ORD}\") "
+        f'SELECT * REPLACE ((("{ORD}" >> {SUB_BITS}) << {SUB_BITS}) + row_number() OVER '
+        f'(PARTITION BY "{ORD}" >> {SUB_BITS} ORDER BY {order}) AS "{ORD}") '
         f"FROM ({sql}) ORDER BY {order}"
     ).to_arrow_table()
 
@@ -73,11 +75,15 @@ class _Operator:
         )
 
     def _ensure_state(self, table: str, events_sql: str) -> None:
-        self.con.execute(f"CREATE TABLE IF NOT EXISTS {table} AS SELECT * FROM ({events_sql}) LIMIT 0")
+        self.con.execute(
+            f"CREATE TABLE IF NOT EXISTS {table} AS SELECT * FROM ({events_sql}) LIMIT 0"
+        )
 
     def _upsert_latest(self, table: str, events_sql: str, key: str = JK) -> None:
         """Keep the last row per key of this batch's events (deleted keys are removed)."""
-        self.con.execute(f'DELETE FROM {table} WHERE "{key}" IN (SELECT "{key}" FROM ({events_sql}))')
+        self.con.execute(
+            f'DELETE FROM {table} WHERE "{key}" IN (SELECT "{key}" FROM ({events_sql}))'
+        )
         self.con.execute(
             f"INSERT INTO {table} SELECT * EXCLUDE (__rn) FROM (SELECT *, row_number() OVER "
             f'(PARTITION BY "{key}" ORDER BY "{ORD}" DESC) AS __rn FROM ({events_sql})) '
@@ -144,8 +150,14 @@ class TableTableJoin(_Operator):
     def _side_sql(self, this: str, events: dict[str, str]) -> str:
         kind = self.step.kind
         other = "r" if this == "l" else "l"
-        outer_this = kind == "FULL" or (kind == "LEFT" and this == "l") or (kind == "RIGHT" and this == "r")
-        outer_other = kind == "FULL" or (kind == "LEFT" and other == "l") or (kind == "RIGHT" and other == "r")
+        outer_this = (
+            kind == "FULL" or (kind == "LEFT" and this == "l") or (kind == "RIGHT" and this == "r")
+        )
+        outer_other = (
+            kind == "FULL"
+            or (kind == "LEFT" and other == "l")
+            or (kind == "RIGHT" and other == "r")
+        )
         this_cols = self.left_cols if this == "l" else self.right_cols
         other_cols = self.right_cols if this == "l" else self.left_cols
         exists = f'o."{ORD}" IS NOT NULL AND NOT o."{DEL}"'
@@ -162,7 +174,7 @@ class TableTableJoin(_Operator):
             other: _nulls_if(f"NOT ({exists})", other_cols, "o."),
         }
         return (
-            f"SELECT {select['l']}, {select['r']}, e.\"{ORD}\", {ts} AS \"{TS}\", "
+            f'SELECT {select["l"]}, {select["r"]}, e."{ORD}", {ts} AS "{TS}", '
             f'{tomb} AS "{DEL}", e."{JK}" AS "{KEY_COL}" '
             f"FROM ({events[this]}) e "
             f'ASOF LEFT JOIN ({self._all(other, events)}) o ON e."{JK}" = o."{JK}" AND e."{ORD}" > o."{ORD}" '
@@ -212,7 +224,7 @@ class ForeignKeyJoin(_Operator):
         if self.step.kind == "INNER":
             emit = (
                 f'(e."{DEL}" AND {prev}) OR (NOT e."{DEL}" AND ({exists} OR '
-                f'({prev} AND p.__FK IS DISTINCT FROM e.__FK)))'
+                f"({prev} AND p.__FK IS DISTINCT FROM e.__FK)))"
             )
             tomb = f'e."{DEL}" OR NOT ({exists})'
         else:
@@ -242,7 +254,7 @@ class ForeignKeyJoin(_Operator):
             f"SELECT {_cols(self.left_cols, 'v.')}, {_nulls_if(deleted, self.right_cols, 'e.')}, "
             f'e."{ORD}", greatest(e."{TS}", v."{TS}") AS "{TS}", {tomb} AS "{DEL}", '
             f'v."{JK}" AS "{KEY_COL}" '
-            f"FROM ({re}) e JOIN ({versions}) v ON v.__FK = e.\"{JK}\" "
+            f'FROM ({re}) e JOIN ({versions}) v ON v.__FK = e."{JK}" '
             f'AND v."{ORD}" < e."{ORD}" AND (v.__next IS NULL OR v.__next > e."{ORD}") '
             f'AND NOT v."{DEL}"'
         )
@@ -271,22 +283,23 @@ class StreamStreamJoin(_Operator):
             # Matches of each event with the other side's earlier rows in its window.
             pairs = (
                 f'SELECT e."{ORD}" AS e_ord, o."{ORD}" AS o_ord, 0 AS e_side, '
-                f'{_cols(self.left_cols, "e.")}, {_cols(self.right_cols, "o.")}, '
+                f"{_cols(self.left_cols, 'e.')}, {_cols(self.right_cols, 'o.')}, "
                 f'greatest(e."{TS}", o."{TS}") AS "{TS}", o."{TS}" AS o_ts, {self._key("e.")} AS "{KEY_COL}" '
                 f'FROM {le} e JOIN ({rall}) o ON e."{JK}" = o."{JK}" AND o."{ORD}" < e."{ORD}" '
                 f'AND o."{TS}" BETWEEN e."{TS}" - {before} AND e."{TS}" + {after} '
                 f'UNION ALL SELECT e."{ORD}", o."{ORD}", 1, '
-                f'{_cols(self.left_cols, "o.")}, {_cols(self.right_cols, "e.")}, '
+                f"{_cols(self.left_cols, 'o.')}, {_cols(self.right_cols, 'e.')}, "
                 f'greatest(e."{TS}", o."{TS}"), o."{TS}", {self._key("e.")} '
                 f'FROM {re} e JOIN ({lall}) o ON e."{JK}" = o."{JK}" AND o."{ORD}" < e."{ORD}" '
                 f'AND o."{TS}" BETWEEN e."{TS}" - {after} AND e."{TS}" + {before}'
             )
             con.register(f"{self.name}_pairs", con.sql(pairs).to_arrow_table())
-            parts = [
+            matches = (
                 f'SELECT {_cols(self.out_cols)}, e_ord AS "{ORD}", "{TS}", false AS "{DEL}", '
                 f'"{KEY_COL}", 1 AS __phase, o_ts AS __s1, o_ord AS __s2, 0 AS __s3 '
                 f"FROM {self.name}_pairs"
-            ]
+            )
+            parts = [matches]
             outer = self._outer_sql(le, re, pending)
             if outer:
                 parts.append(outer)
@@ -299,10 +312,7 @@ class StreamStreamJoin(_Operator):
         finally:
             self._unregister()
             for t in ("le", "re", "pairs", "candidates", "emitted"):
-                try:
-                    con.unregister(f"{self.name}_{t}")
-                except Exception:
-                    pass
+                con.unregister(f"{self.name}_{t}")  # a name never registered is a no-op
 
     def _key(self, prefix: str = "") -> str:
         """The result key: the join key without the window bounds of windowed sources."""
@@ -328,7 +338,7 @@ class StreamStreamJoin(_Operator):
         for side, events, flag in ((0, le, left_outer), (1, re, right_outer)):
             if flag:
                 unmatched.append(
-                    f"SELECT {side} AS __side, {self._null_padded(side, 'e.')}, e.\"{ORD}\", "
+                    f'SELECT {side} AS __side, {self._null_padded(side, "e.")}, e."{ORD}", '
                     f'e."{TS}", e."{JK}" FROM {events} e WHERE NOT EXISTS (SELECT 1 FROM '
                     f'{self.name}_pairs p WHERE p.e_ord = e."{ORD}")'
                 )
@@ -347,8 +357,12 @@ class StreamStreamJoin(_Operator):
         con = self.con
         s = self.step
         grace = s.grace_ms or 0
-        con.execute(f"CREATE TABLE IF NOT EXISTS {pending} AS SELECT * FROM ({unmatched_sql}) LIMIT 0")
-        candidates = con.sql(f"SELECT * FROM ({unmatched_sql}) UNION ALL SELECT * FROM {pending}").to_arrow_table()
+        con.execute(
+            f"CREATE TABLE IF NOT EXISTS {pending} AS SELECT * FROM ({unmatched_sql}) LIMIT 0"
+        )
+        candidates = con.sql(
+            f"SELECT * FROM ({unmatched_sql}) UNION ALL SELECT * FROM {pending}"
+        ).to_arrow_table()
         con.register(f"{self.name}_candidates", candidates)
         # Stream time as each event arrives; events at the stream time close windows.
         events = con.sql(
@@ -359,7 +373,9 @@ class StreamStreamJoin(_Operator):
         start = -(2**62) if stored is None else int(stored)
         ords = events.column(ORD).to_numpy()
         times = events.column(TS).to_numpy()
-        runmax = np.maximum.accumulate(np.concatenate([[start], times]))[1:] if len(times) else times
+        runmax = (
+            np.maximum.accumulate(np.concatenate([[start], times]))[1:] if len(times) else times
+        )
         previous = np.concatenate([[start], runmax[:-1]]) if len(times) else times
         closing = times >= previous
         close_ords, close_max = ords[closing], runmax[closing]
@@ -381,11 +397,15 @@ class StreamStreamJoin(_Operator):
         emit_ord = np.where(on_arrival, c_ord, np.where(at < len(close_ords), later, -1))
         con.register(
             f"{self.name}_emit",
-            pa.table({"c_ord": pa.array(c_ord, pa.int64()), "c_side": pa.array(c_side, pa.int32()), "emit_ord": pa.array(emit_ord, pa.int64())}),
+            pa.table(
+                {
+                    "c_ord": pa.array(c_ord, pa.int64()),
+                    "c_side": pa.array(c_side, pa.int32()),
+                    "emit_ord": pa.array(emit_ord, pa.int64()),
+                }
+            ),
         )
-        first_match = (
-            f"SELECT o_ord, 1 - e_side AS o_side, min(e_ord) AS m FROM {self.name}_pairs GROUP BY ALL"
-        )
+        first_match = f"SELECT o_ord, 1 - e_side AS o_side, min(e_ord) AS m FROM {self.name}_pairs GROUP BY ALL"
         decided = (
             f"SELECT c.*, x.emit_ord, m.m FROM {self.name}_candidates c "
             f'JOIN {self.name}_emit x ON x.c_ord = c."{ORD}" AND x.c_side = c.__side '
