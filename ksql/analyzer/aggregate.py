@@ -12,6 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ksql import ast
+from ksql.analyzer.join_flatten import flatten_join
+from ksql.analyzer.join_plan import JoinPlan
 from ksql.analyzer.rewrite import strip_qualifiers, transform, walk
 from ksql.analyzer.scope import SourceScope
 from ksql.analyzer.select import (
@@ -66,6 +68,7 @@ class AggregateAnalysis(KeyedColumns):
     columns: tuple[OutputColumn, ...]  # sql over the aggregated rows
     having_sql: str | None
     limit: int | None
+    join: JoinPlan | None = None  # set when aggregating the rows of a join
 
 
 def is_aggregation(query: ast.Query) -> bool:
@@ -171,12 +174,15 @@ def analyze_aggregate(
     *,
     sink_name: str | None,
 ) -> AggregateAnalysis:
-    """Analyze a single-source GROUP BY query (optionally windowed)."""
-    if not isinstance(query.from_, ast.SourceRef):
-        raise StatementError("Aggregations over joins are not supported yet")
+    """Analyze a GROUP BY query (optionally windowed) over a source or a join."""
     if query.window is not None and not query.group_by:
         raise StatementError("WINDOW clause requires a GROUP BY clause.")
-    source = catalog.require_source(query.from_.name)
+    join = None
+    if isinstance(query.from_, ast.JoinRelation):
+        # Over a join, aggregate the joined rows as one flat source.
+        query, source, join = flatten_join(query, catalog)
+    else:
+        source = catalog.require_source(query.from_.name)
     _check_source(source, sink_name)
     scope = SourceScope(source, query.from_.alias)
     items = expand_select(query, scope, repartitioned=False)
@@ -241,6 +247,7 @@ def analyze_aggregate(
         columns=tuple(columns),
         having_sql=having_sql,
         limit=query.limit,
+        join=join,
     )
 
 

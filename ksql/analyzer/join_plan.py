@@ -128,6 +128,14 @@ class JoinScope:
         assert column is not None
         return ResolvedColumn(quote_identifier(column.joined), column.type)
 
+    def output_name(self, ref: ast.ColumnRef) -> str:
+        """A projected column's name: its own if only one input has it, else ALIAS_NAME."""
+        inp = self.owner(ref)
+        if inp is None:
+            return ref.name
+        shared = sum(1 for i in self.inputs if i.column(ref.name) is not None)
+        return f"{inp.alias}_{ref.name}" if shared > 1 else ref.name
+
     def qualify(self, expr: ast.Expr) -> ast.Expr:
         """The expression with every column reference qualified by its input's alias."""
 

@@ -119,8 +119,7 @@ def _expand(query: ast.Query, scope: JoinScope) -> list[_Item]:
             expr = scope.qualify(item.expr)
             alias = item.alias
             if alias is None and isinstance(expr, ast.ColumnRef) and expr.source is not None:
-                shared = sum(1 for i in scope.inputs if i.column(expr.name) is not None)
-                alias = f"{expr.source}_{expr.name}" if shared > 1 else expr.name
+                alias = scope.output_name(expr)
             items.append(_Item(expr, alias))
     return items
 

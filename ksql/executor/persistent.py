@@ -12,19 +12,19 @@ from ksql.errors import KsqlError, StatementError
 from ksql.executor.ddl import check_formats, check_replace, ensure_topic
 from ksql.results import CommandResult
 from ksql.runtime.aggregation_query import AggregationQuery
+from ksql.runtime.join_aggregation import JoinAggregationQuery
 from ksql.runtime.join_query import JoinQuery
 from ksql.runtime.runner import StatelessQuery
 
 
 def check_supported(query: ast.Query) -> None:
-    if is_join(query) and is_aggregation(query):
-        raise StatementError("Aggregations over joins are not supported yet")
+    """Every query shape is supported by persistent queries."""
 
 
 def analyze(query: ast.Query, catalog, session, *, sink_name: str | None, sink_kind: str | None):
     """The analysis of a persistent query's SELECT: a join, an aggregation or a stateless query."""
     check_supported(query)
-    if is_join(query):
+    if is_join(query) and not is_aggregation(query):
         return analyze_join(query, catalog, session, sink_name=sink_name, sink_kind=sink_kind)
     if is_aggregation(query):
         return analyze_aggregate(query, catalog, session, sink_name=sink_name)
@@ -185,6 +185,8 @@ def _next_query_id(engine, prefix: str, name: str | None) -> str:
 def _input_sources(analysis) -> list[Source]:
     if isinstance(analysis, JoinAnalysis):
         return [i.source for i in analysis.plan.inputs]
+    if isinstance(analysis, AggregateAnalysis) and analysis.join is not None:
+        return [i.source for i in analysis.join.inputs]
     return [analysis.source]
 
 
@@ -224,6 +226,12 @@ def _start(engine, query_id: str, text: str, analysis, sink: Source, session, ki
         runner = JoinQuery(
             query_id, analysis, log, engine.processing_log, state_dir / f"{query_id}.duckdb",
             sink=sink, positions=all_positions, commit=commit_input,
+        )
+    elif isinstance(analysis, AggregateAnalysis) and analysis.join is not None:
+        state_dir.mkdir(exist_ok=True)
+        runner = JoinAggregationQuery(
+            query_id, analysis, log, engine.processing_log, state_dir / f"{query_id}.duckdb",
+            sink=sink, positions=all_positions, commit=commit_input, properties=session,
         )
     elif isinstance(analysis, AggregateAnalysis):
         state_dir.mkdir(exist_ok=True)

@@ -1,4 +1,4 @@
-"""Push queries over joins (EMIT CHANGES): a JoinQuery whose rows go to the client."""
+"""Push queries over joins (EMIT CHANGES), with or without GROUP BY: rows go to the client."""
 
 from __future__ import annotations
 
@@ -11,9 +11,11 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ksql import ast
+from ksql.analyzer.aggregate import analyze_aggregate, is_aggregation
 from ksql.analyzer.join_select import analyze_join
 from ksql.errors import StatementError
 from ksql.results import QueryColumn, RowsResult
+from ksql.runtime.join_aggregation import JoinAggregationQuery
 from ksql.runtime.join_query import JoinQuery
 from ksql.runtime.runner import TOMBSTONE_OUT
 
@@ -26,10 +28,16 @@ def run_join_query(
     query = stmt.query
     if query.emit is None:
         raise StatementError("Pull queries don't support JOIN clauses.")
-    analysis = analyze_join(query, engine.catalog, session, sink_name=None, sink_kind=None)
+    aggregation = is_aggregation(query)
+    if aggregation:
+        analysis = analyze_aggregate(query, engine.catalog, session, sink_name=None)
+        plan = analysis.join
+    else:
+        analysis = analyze_join(query, engine.catalog, session, sink_name=None, sink_kind=None)
+        plan = analysis.plan
     reset = session.get("auto.offset.reset", "latest").lower()
     positions = []
-    for inp in analysis.plan.inputs:
+    for inp in plan.inputs:
         topic = inp.source.topic
         partitions = engine.log.describe_topic(topic).partitions
         positions.append(
@@ -42,7 +50,7 @@ def run_join_query(
         )
     buffer: deque[list] = deque()
     names = [c.name for c in analysis.columns]
-    is_table = analysis.plan.is_table
+    is_table = plan.is_table and not aggregation
 
     def emit(out: pa.Table) -> None:
         if not is_table:
@@ -50,11 +58,12 @@ def run_join_query(
         for row in out.select(names).to_pylist():
             buffer.append(list(row.values()))
 
-    query_id = f"transient_{analysis.alias}_{next(_ids)}"
+    query_id = f"transient_{plan.inputs[0].alias}_{next(_ids)}"
     state_dir = engine.data_dir / "state"
     state_dir.mkdir(exist_ok=True)
     state_file = state_dir / f"{query_id}.duckdb"
-    runner = JoinQuery(
+    runner_class = JoinAggregationQuery if aggregation else JoinQuery
+    runner = runner_class(
         query_id,
         analysis,
         engine.log,

@@ -10,6 +10,7 @@ import pyarrow as pa
 from ksql.analyzer.aggregate import AggregateAnalysis
 from ksql.analyzer.select import select_list_sql
 from ksql.catalog import Source
+from ksql.functions.python_udf import attach as attach_udfs
 from ksql.runtime import windows as W
 from ksql.runtime.aggregate import TOMBSTONE, AggregateOperator, AggregateSpec
 from ksql.runtime.decode import DELETED
@@ -61,6 +62,7 @@ class AggregationQuery(QueryRunner):
         # One connection and one transaction for all of this query's state and its source
         # positions: a checkpoint is atomic, so a crash never counts an input twice.
         self.db = open_connection(self.store_path)
+        attach_udfs(self.db)  # user functions a HAVING clause calls
         self.db.execute("CREATE TABLE IF NOT EXISTS query_positions (part INTEGER, next BIGINT)")
         stored = self.db.execute("SELECT part, next FROM query_positions").fetchall()
         if stored:
@@ -140,20 +142,7 @@ class AggregationQuery(QueryRunner):
             return 0
         self.db.execute("BEGIN TRANSACTION")
         # Step 2: decode; bad records go to the processing log.
-        decoded = self._decode(records)
-        if decoded.num_rows:
-            # Step 3: group keys and aggregate arguments; table updates undo the old row first.
-            pre = self._query(self.pre_sql, "batch", decoded)
-            if self.changes is not None:
-                pre = self.changes.process(pre)
-            # Step 4: aggregate, then project and apply HAVING.
-            if pre.num_rows:
-                aggregated = self.operator.process_batch(pre)
-                if self.having is not None and aggregated.num_rows:
-                    aggregated = self.having.apply(aggregated, TOMBSTONE)
-                if aggregated.num_rows:
-                    out = self._query(self.post_sql, "agg", aggregated).cast(self.output_schema)
-                    self._write(out)
+        self._aggregate(self._decode(records))
         # Step 5: commit state and source positions together, after the output is written.
         self.db.execute("DELETE FROM query_positions")
         self.db.executemany(
@@ -162,6 +151,23 @@ class AggregationQuery(QueryRunner):
         self.db.execute("COMMIT")
         self._commit_positions()
         return records.num_rows
+
+    def _aggregate(self, decoded: pa.Table) -> None:
+        """Steps 3 and 4 over decoded rows: pre-project, aggregate, project, write."""
+        if not decoded.num_rows:
+            return
+        # Step 3: group keys and aggregate arguments; table updates undo the old row first.
+        pre = self._query(self.pre_sql, "batch", decoded)
+        if self.changes is not None:
+            pre = self.changes.process(pre)
+        # Step 4: aggregate, then project and apply HAVING.
+        if pre.num_rows:
+            aggregated = self.operator.process_batch(pre)
+            if self.having is not None and aggregated.num_rows:
+                aggregated = self.having.apply(aggregated, TOMBSTONE)
+            if aggregated.num_rows:
+                out = self._query(self.post_sql, "agg", aggregated).cast(self.output_schema)
+                self._write(out)
 
     def close(self) -> None:
         """Release the state file (uncommitted work is rolled back by DuckDB)."""

@@ -1,0 +1,76 @@
+"""GROUP BY over a join: the JoinPipeline's rows aggregated as AggregationQuery does, with the
+join state, the aggregation state and the input positions in one checkpoint per batch."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from ksql.analyzer.aggregate import AggregateAnalysis
+from ksql.analyzer.join_plan import DEL, ORD, TS
+from ksql.catalog import Source
+from ksql.runtime.aggregation_query import AggregationQuery
+from ksql.runtime.decode import DELETED
+from ksql.runtime.join_pipeline import JoinPipeline
+from ksql.runtime.processing_log import ProcessingLog
+
+
+class JoinAggregationQuery(AggregationQuery):
+    """An aggregation whose input rows come from a join instead of a topic."""
+
+    def __init__(
+        self,
+        query_id: str,
+        analysis: AggregateAnalysis,
+        log,
+        processing_log: ProcessingLog,
+        state_path: Path,
+        *,
+        sink: Source | None = None,
+        emit: Callable[[pa.Table], None] | None = None,
+        positions: list[dict[int, int]] | None = None,
+        commit: Callable[[int, dict[int, int]], None] | None = None,
+        properties: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(
+            query_id,
+            analysis,
+            log,
+            processing_log,
+            state_path,
+            sink=sink,
+            emit=emit,
+            properties=properties,
+        )
+        assert analysis.join is not None
+        self.commit_input = commit
+        self.pipeline = JoinPipeline(
+            query_id, analysis.join, log, processing_log, self.db, positions
+        )
+        self.flat_names = [c.name for c in analysis.source.columns]
+
+    def step(self, max_records: int = 65536) -> int:
+        self.db.execute("BEGIN TRANSACTION")
+        joined, consumed = self.pipeline.next_batch(max_records)
+        if joined is None:
+            self.db.execute("ROLLBACK")
+            return 0
+        self._aggregate(self._as_rows(joined))
+        self.pipeline.save_positions()
+        self.db.execute("COMMIT")
+        if self.commit_input is not None:
+            for n, reader in enumerate(self.pipeline.readers):
+                self.commit_input(n, dict(reader.positions))
+        return consumed
+
+    def _as_rows(self, joined: pa.Table) -> pa.Table:
+        """Joined rows in the shape of a decoded batch of the flat joined source."""
+        arrays = {name: joined.column(name) for name in self.flat_names}
+        arrays["ROWTIME"] = joined.column(TS)
+        arrays["ROWPARTITION"] = pa.array([0] * joined.num_rows, pa.int32())
+        arrays["ROWOFFSET"] = joined.column(ORD)
+        arrays[DELETED] = pc.fill_null(joined.column(DEL), False)
+        return pa.table(arrays)
