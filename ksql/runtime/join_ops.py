@@ -277,8 +277,11 @@ class StreamStreamJoin(_Operator):
             con.register(f"{self.name}_le", con.sql(le).to_arrow_table())
             con.register(f"{self.name}_re", con.sql(re).to_arrow_table())
             le, re = f"{self.name}_le", f"{self.name}_re"
-            lall = f"SELECT * FROM {le} UNION ALL SELECT * FROM {ls}"
-            rall = f"SELECT * FROM {re} UNION ALL SELECT * FROM {rs}"
+            # Each side's window store keeps what its retention allows (see _kept).
+            con.execute(f"CREATE TABLE IF NOT EXISTS {self.name}_observed (side INTEGER, t BIGINT)")
+            lkept, rkept = self._kept(le, 0), self._kept(re, 1)
+            lall = f"{lkept} UNION ALL SELECT * FROM {ls}"
+            rall = f"{rkept} UNION ALL SELECT * FROM {rs}"
             before, after = s.before_ms, s.after_ms
             # Matches of each event with the other side's earlier rows in its window.
             pairs = (
@@ -305,9 +308,10 @@ class StreamStreamJoin(_Operator):
                 parts.append(outer)
             out = renumber(con, " UNION ALL ".join(parts), f'"{ORD}", __phase, __s1, __s2, __s3')
             out = out.drop_columns(["__phase", "__s1", "__s2", "__s3"])
-            con.execute(f"INSERT INTO {ls} SELECT * FROM {le}")
-            con.execute(f"INSERT INTO {rs} SELECT * FROM {re}")
-            self._expire(ls, rs)
+            con.execute(f"INSERT INTO {ls} {lkept}")
+            con.execute(f"INSERT INTO {rs} {rkept}")
+            self._expire(le, ls, 0)
+            self._expire(re, rs, 1)
             return out
         finally:
             self._unregister()
@@ -431,14 +435,38 @@ class StreamStreamJoin(_Operator):
         con.register(f"{self.name}_emitted", emitted)
         return f"SELECT * FROM {self.name}_emitted"
 
-    def _expire(self, ls: str, rs: str) -> None:
+    def _retention(self) -> int:
+        """How long a side's store keeps records: the whole window plus the grace period."""
         s = self.step
         grace = DEFAULT_GRACE_MS if s.grace_ms is None else s.grace_ms
-        horizon = s.before_ms + s.after_ms + grace
-        newest = self.con.execute(
-            f'SELECT max("{TS}") FROM (SELECT "{TS}" FROM {ls} UNION ALL SELECT "{TS}" FROM {rs})'
-        ).fetchall()[0][0]
+        return s.before_ms + s.after_ms + grace
+
+    def _observed(self, side: int) -> int | None:
+        rows = self.con.execute(
+            f"SELECT max(t) FROM {self.name}_observed WHERE side = {side}"
+        ).fetchall()
+        return rows[0][0]
+
+    def _kept(self, events: str, side: int) -> str:
+        """The events a side's store keeps: a record already older than the retention by the
+        store's observed time (its own newest timestamp) is not stored, though it still looks
+        up the other side."""
+        retention = self._retention()
+        observed = self._observed(side)
+        start = -(2**62) if observed is None else int(observed)
+        running = f'greatest({start}, max("{TS}") OVER (ORDER BY "{ORD}" ROWS UNBOUNDED PRECEDING))'
+        return (
+            f"SELECT * EXCLUDE (__obs) FROM (SELECT *, {running} AS __obs FROM {events}) "
+            f'WHERE "{TS}" > __obs - {retention}'
+        )
+
+    def _expire(self, events: str, store: str, side: int) -> None:
+        """Advance a side's observed time and drop the records that fell out of retention."""
+        newest = self.con.execute(f'SELECT max("{TS}") FROM {events}').fetchall()[0][0]
+        observed = self._observed(side)
         if newest is None:
             return
-        for table in (ls, rs):
-            self.con.execute(f'DELETE FROM {table} WHERE "{TS}" < {int(newest) - horizon}')
+        observed = int(newest) if observed is None else max(int(observed), int(newest))
+        self.con.execute(f"DELETE FROM {self.name}_observed WHERE side = {side}")
+        self.con.execute(f"INSERT INTO {self.name}_observed VALUES ({side}, {observed})")
+        self.con.execute(f'DELETE FROM {store} WHERE "{TS}" <= {observed - self._retention()}')
