@@ -141,6 +141,8 @@ class JoinScope:
 
         def fn(node: ast.Expr) -> ast.Expr | None:
             if isinstance(node, ast.ColumnRef):
+                if node.source is None and not any(i.column(node.name) for i in self.inputs):
+                    return node  # a lambda parameter, or unknown: the compiler reports it
                 inp = self.owner(node)
                 if inp is None:
                     return ast.ColumnRef(node.name)

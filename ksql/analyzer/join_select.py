@@ -8,6 +8,7 @@ synthetic `ROWKEY` of outer joins and joins on expressions.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from ksql import ast
@@ -39,6 +40,18 @@ class JoinAnalysis(KeyedColumns):
     columns: tuple[OutputColumn, ...]
     limit: int | None
     repartitioned: bool = False
+
+    def needed_columns(self) -> frozenset[str]:
+        """The joined columns the join keys, the projection and WHERE read."""
+        sqls = [c.sql for c in self.columns] + [self.where_sql or ""]
+        for step in self.plan.steps:
+            sqls += [step.left_key_sql, step.right_key_sql]
+        quoted = set(re.findall(r'"((?:[^"]|"")*)"', " ".join(sqls)))
+        names = {n.replace('""', '"') for n in quoted}
+        first = self.plan.inputs[0]
+        if first.source.window is not None:
+            names |= {f"{first.alias}_WINDOWSTART", f"{first.alias}_WINDOWEND"}
+        return frozenset(names)
 
 
 def is_join(query: ast.Query) -> bool:

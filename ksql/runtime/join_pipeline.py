@@ -7,11 +7,14 @@ connection the query checkpoints with, so one transaction covers everything.
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from ksql.analyzer.join_plan import DEL, ORD, TS, JoinInput, JoinPlan
+from ksql.catalog import VALUE, Source
 from ksql.runtime.decode import DELETED, SourceDecoder, decoded_schema
 from ksql.runtime.join_ops import (
     SUB_BITS,
@@ -41,16 +44,18 @@ class JoinPipeline:
         processing_log: ProcessingLog,
         db,
         positions: list[dict[int, int]] | None,
+        needed: frozenset[str] | None = None,
     ) -> None:
         self.query_id = query_id
-        self.inputs = plan.inputs
+        # Only the columns the query reads travel through the join (all when `needed` is None).
+        self.inputs = [_pruned(i, needed) for i in plan.inputs]
         self.processing_log = processing_log
         self.db = db
         self.readers = [
             TopicReader(log, i.source.topic, dict((positions or [{}] * len(self.inputs))[i.index]))
             for i in self.inputs
         ]
-        self.decoders = [SourceDecoder(i.source) for i in self.inputs]
+        self.decoders = [SourceDecoder(_decoded_source(i)) for i in self.inputs]
         db.execute(
             "CREATE TABLE IF NOT EXISTS join_positions (input INTEGER, part INTEGER, next BIGINT)"
         )
@@ -62,7 +67,7 @@ class JoinPipeline:
         self.operators = []
         left_cols = _input_names(self.inputs[0])
         for n, step in enumerate(plan.steps):
-            right_cols = _input_names(step.right)
+            right_cols = _input_names(self.inputs[n + 1])
             name = f"j{n}"
             if step.shape == "FOREIGN_KEY":
                 first = self.inputs[0]
@@ -160,6 +165,26 @@ def _up_to(records: pa.Table, frontier: int, reader: TopicReader) -> pa.Table:
     for p in np.unique(parts):
         reader.positions[int(p)] = int(offsets[parts == p].min())
     return kept
+
+
+def _pruned(inp: JoinInput, needed: frozenset[str] | None) -> JoinInput:
+    """The input with only the needed columns (keys and the timestamp column always stay)."""
+    if needed is None:
+        return inp
+    keep = {c.name for c in inp.source.key_columns} | {inp.source.timestamp_column}
+    columns = tuple(c for c in inp.columns if c.joined in needed or c.name in keep)
+    return dataclasses.replace(inp, columns=columns)
+
+
+def _decoded_source(inp: JoinInput) -> Source:
+    """JSON values decode only the fields the join reads; other formats decode everything."""
+    source = inp.source
+    wanted = {c.name for c in inp.columns}
+    values = [c for c in source.value_columns if c.name in wanted]
+    if source.value_format.name != "JSON" or len(source.value_columns) < 2 or not values:
+        return source
+    columns = tuple(c for c in source.columns if c.namespace != VALUE or c.name in wanted)
+    return dataclasses.replace(source, columns=columns)
 
 
 def _input_names(inp: JoinInput) -> list[str]:

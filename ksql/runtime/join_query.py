@@ -50,7 +50,9 @@ class JoinQuery(QueryRunner):
         self.commit_input = commit
         self.store_path = str(state_path)
         self.db = open_connection(self.store_path)
-        self.pipeline = JoinPipeline(query_id, plan, log, processing_log, self.db, positions)
+        self.pipeline = JoinPipeline(
+            query_id, plan, log, processing_log, self.db, positions, analysis.needed_columns()
+        )
         self.final_is_table = plan.steps[-1].result_is_table
         self.output_schema = pa.schema(
             [pa.field(c.name, c.type.arrow()) for c in analysis.columns]
