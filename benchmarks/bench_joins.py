@@ -91,20 +91,25 @@ def _append(engine: Engine, topic: str, table: pa.Table) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--events", type=int, default=1_000_000)
+    parser.add_argument("--events", type=int, default=2_000_000)
     parser.add_argument("--batch", type=int, default=65536, help="records per micro-batch")
     args = parser.parse_args()
-    bids_count = args.events * 46 // 50
-    persons, auctions = _sides(args.events)
-    bids = bid_table(0, bids_count)
-    sizes = {"bids": bids.num_rows, "auctions": auctions.num_rows, "persons": persons.num_rows}
+    generators = {
+        "bids": lambda: bid_table(0, args.events * 46 // 50),
+        "auctions": lambda: _sides(args.events)[1],
+        "persons": lambda: _sides(args.events)[0],
+    }
     for label, (sql, topics) in QUERIES.items():
         with tempfile.TemporaryDirectory(prefix="ksql-bench-") as tmp:
             engine = Engine(tmp, properties={"auto.offset.reset": "earliest"})
-            for name, table in (("bids", bids), ("auctions", auctions), ("persons", persons)):
+            sizes = {}
+            for name, generate in generators.items():
                 engine.log.create_topic(name, partitions=1)
                 if name in topics:
+                    table = generate()
+                    sizes[name] = table.num_rows
                     _append(engine, name, table)
+                    del table
             for ddl in DDL:
                 engine.execute(ddl)
             engine.execute(sql)

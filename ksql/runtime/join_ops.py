@@ -42,11 +42,16 @@ def _nulls_if(condition: str, names: list[str], prefix: str, keep: tuple[str, ..
 
 def renumber(con, sql: str, order: str) -> pa.Table:
     """Rows of `sql` in order, each given a distinct __ORD within its source event."""
-    return con.sql(
-        f'SELECT * REPLACE ((("{ORD}" >> {SUB_BITS}) << {SUB_BITS}) + row_number() OVER '
-        f'(PARTITION BY "{ORD}" >> {SUB_BITS} ORDER BY {order}) AS "{ORD}") '
-        f"FROM ({sql}) ORDER BY {order}"
-    ).to_arrow_table()
+    out = con.sql(f"SELECT * FROM ({sql}) ORDER BY {order}").to_arrow_table()
+    if out.num_rows == 0:
+        return out
+    seq = out.column(ORD).to_numpy() >> SUB_BITS
+    index = np.arange(len(seq))
+    # Position of each row within its run of equal sequence numbers, counted from 1.
+    starts = np.concatenate([[True], seq[1:] != seq[:-1]])
+    first = np.maximum.accumulate(np.where(starts, index, 0))
+    ords = (seq << SUB_BITS) + (index - first) + 1
+    return out.set_column(out.schema.get_field_index(ORD), ORD, pa.array(ords, pa.int64()))
 
 
 class _Operator:
