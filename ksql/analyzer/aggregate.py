@@ -175,7 +175,10 @@ def analyze_aggregate(
     sink_name: str | None,
 ) -> AggregateAnalysis:
     """Analyze a GROUP BY query (optionally windowed) over a source or a join."""
-    if query.window is not None and not query.group_by:
+    exprs = [i.expr for i in query.select if isinstance(i, ast.SelectColumn)]
+    if query.having is not None:
+        exprs.append(query.having)
+    if query.window is not None and not query.group_by and not any(map(_has_aggregate, exprs)):
         raise StatementError("WINDOW clause requires a GROUP BY clause.")
     join = None
     if isinstance(query.from_, ast.JoinRelation):
@@ -193,6 +196,10 @@ def analyze_aggregate(
 
     where_sql = None
     if query.where is not None:
+        if source.window is None:
+            for node in walk(query.where):
+                if isinstance(node, ast.ColumnRef) and node.name in WINDOW_BOUNDS:
+                    raise StatementError(f"Error in WHERE expression: Unknown column {node.name}.")
         where_sql = compile_predicate(query.where, scope.with_context("WHERE"), "WHERE")
 
     group_exprs = list(query.group_by)
@@ -205,6 +212,12 @@ def analyze_aggregate(
         rewritten.append(expr)
         if loose:
             loose_names.append(format_expr(item.expr))
+    if query.group_by and not rewriter.calls and not (
+        query.having is not None and _has_aggregate(query.having)
+    ):
+        raise StatementError(
+            "GROUP BY requires aggregate functions in either the SELECT or HAVING clause."
+        )
     if loose_names:
         raise StatementError(
             "Non-aggregate SELECT expression(s) not part of GROUP BY: " + ", ".join(loose_names)
@@ -212,6 +225,7 @@ def analyze_aggregate(
         )
     having_expr = None
     if query.having is not None:
+        _no_window_bounds(query.having)
         having_expr, loose = rewriter.rewrite(query.having, "HAVING")
         if loose:
             raise StatementError(
@@ -285,12 +299,8 @@ def _group_keys(group_exprs: list[ast.Expr], scope: SourceScope, source: Source)
                 f"Duplicate GROUP BY expression: {source.name}.{format_expr(bare)}"
             )
         seen.append(bare)
+        _no_window_bounds(expr)
         for node in walk(expr):
-            if isinstance(node, ast.ColumnRef) and node.name in WINDOW_BOUNDS:
-                raise StatementError(
-                    f"Window bounds column {node.name} can only be used in the SELECT clause of "
-                    "windowed aggregations"
-                )
             if isinstance(node, ast.FunctionCall) and aggregate_registry().is_aggregate(node.name):
                 raise StatementError(
                     f"GROUP BY does not support aggregate functions: {node.name} is an "
@@ -299,6 +309,15 @@ def _group_keys(group_exprs: list[ast.Expr], scope: SourceScope, source: Source)
         c = compile_expression(expr, scope.with_context("GROUP BY"))
         keys.append(GroupKey(f"__K{index}", c.type, c.sql))
     return keys
+
+
+def _no_window_bounds(expr: ast.Expr) -> None:
+    for node in walk(expr):
+        if isinstance(node, ast.ColumnRef) and node.name in WINDOW_BOUNDS:
+            raise StatementError(
+                f"Window bounds column {node.name} can only be used in the SELECT clause of "
+                "windowed aggregations"
+            )
 
 
 def _check_intermediate_types(source: Source, calls: list[AggregateCall]) -> None:

@@ -173,6 +173,8 @@ def analyze_select(
     if not isinstance(query.from_, ast.SourceRef):
         raise StatementError("Joins are not supported yet")
     source = catalog.require_source(query.from_.name)
+    if source.is_table and source.window is not None and sink_kind is not None:
+        raise StatementError("KSQL does not support persistent queries on windowed tables.")
     scope = SourceScope(source, query.from_.alias)
     repartitioned = bool(query.partition_by)
     items = expand_select(query, scope, repartitioned=repartitioned)
