@@ -443,24 +443,18 @@ def _update_keys(plan: JoinPlan, shape, kind, left_expr, right_expr, key_type, l
     plan.foreign_key = False
     keys = plan.key_exprs if _in_keys(left_expr, plan.key_exprs) else [left_expr]
     if kind == "FULL":
+        # Either side may be missing: the key is a synthetic column, never a source column.
         plan.key_exprs = []
+    else:
+        plan.key_exprs = keys + ([right_expr] if right_expr not in keys else [])
+    plan.synthetic = None
+    if not any(isinstance(k, ast.ColumnRef) for k in plan.key_exprs):
         taken = {c.name for i in plan.inputs for c in i.columns}
         name, n = "ROWKEY", 0
         while name in taken:
             n += 1
             name = f"ROWKEY_{n}"
         plan.synthetic = (name, key_type)
-    else:
-        plan.key_exprs = keys + ([right_expr] if right_expr not in keys else [])
-        if not any(isinstance(k, ast.ColumnRef) for k in plan.key_exprs):
-            taken = {c.name for i in plan.inputs for c in i.columns}
-            name, n = "ROWKEY", 0
-            while name in taken:
-                n += 1
-                name = f"ROWKEY_{n}"
-            plan.synthetic = (name, key_type)
-        else:
-            plan.synthetic = None
     plan.key_type = key_type
     _check_key_type(
         plan.synthetic[0] if plan.synthetic else _joined_name(plan, plan.key_exprs[0]), key_type

@@ -19,12 +19,13 @@ from ksql.analyzer.select import (
     OutputColumn,
     _Item,
     compile_predicate,
+    expand_struct_all,
     name_items,
 )
 from ksql.catalog import KEY, VALUE, Catalog, Column, Source
 from ksql.compiler import compile_expression
 from ksql.errors import StatementError
-from ksql.types import StructType, quote_identifier
+from ksql.types import quote_identifier
 
 KEY_MISSING = "Key missing from projection (ie, SELECT). See https://cnfl.io/2LV7ouS.\n"
 
@@ -122,11 +123,7 @@ def _expand(query: ast.Query, scope: JoinScope) -> list[_Item]:
                     if c.in_star:
                         items.append(_Item(ast.ColumnRef(c.name, inp.alias), c.joined))
         elif isinstance(item, ast.StructAll):
-            compiled = compile_expression(item.expr, scope)
-            if not isinstance(compiled.type, StructType):
-                raise StatementError(f"Expression {item.expr} is not a struct")
-            for f in compiled.type.fields:
-                items.append(_Item(ast.Dereference(item.expr, f.name), f.name))
+            items += expand_struct_all(item, scope)
         else:
             assert isinstance(item, ast.SelectColumn)
             expr = scope.qualify(item.expr)

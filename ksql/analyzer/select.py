@@ -86,15 +86,19 @@ def expand_select(
             for c in ordered:
                 items.append(_Item(ast.ColumnRef(c.name), None))
         elif isinstance(item, ast.StructAll):
-            compiled = compile_expression(item.expr, scope)
-            if not isinstance(compiled.type, StructType):
-                raise StatementError(f"Expression {item.expr} is not a struct")
-            for f in compiled.type.fields:
-                items.append(_Item(ast.Dereference(item.expr, f.name), f.name))
+            items += expand_struct_all(item, scope)
         else:
             assert isinstance(item, ast.SelectColumn)
             items.append(_Item(item.expr, item.alias))
     return items
+
+
+def expand_struct_all(item: ast.StructAll, scope) -> list[_Item]:
+    """`struct->*`: one item per field of the struct."""
+    compiled = compile_expression(item.expr, scope)
+    if not isinstance(compiled.type, StructType):
+        raise StatementError(f"Expression {item.expr} is not a struct")
+    return [_Item(ast.Dereference(item.expr, f.name), f.name) for f in compiled.type.fields]
 
 
 def name_items(
