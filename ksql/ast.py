@@ -35,10 +35,15 @@ class Literal(Expr):
 
 @dataclass(frozen=True, slots=True)
 class ColumnRef(Expr):
-    """A column name, optionally qualified by a source name or alias: `a.col`."""
+    """A column name, optionally qualified by a source name or alias: `a.col`.
+
+    `pos` is (line, column) in the statement text, for error messages; it takes no part in
+    comparisons, so the same reference written twice is equal.
+    """
 
     name: str
     source: str | None = None
+    pos: tuple[int, int] | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True, slots=True)

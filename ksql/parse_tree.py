@@ -58,11 +58,24 @@ def _unquote_string(token: str) -> str:
     return token[1:-1].replace("''", "'")
 
 
+class Ident(str):
+    """An identifier that remembers where it was written (line, column)."""
+
+    __slots__ = ("pos",)
+
+    pos: tuple[int, int] | None
+
+
 def _identifier(token: Token) -> str:
     """Unquoted identifiers are upper-cased; backquoted ones keep their case."""
-    if token.type == "QUOTED_IDENT":
-        return token[1:-1].replace("``", "`")
-    return token.upper()
+    text = token[1:-1].replace("``", "`") if token.type == "QUOTED_IDENT" else token.upper()
+    ident = Ident(text)
+    ident.pos = (token.line, token.column) if token.line is not None else None
+    return ident
+
+
+def _pos(name: str) -> tuple[int, int] | None:
+    return getattr(name, "pos", None)
 
 
 def _negate(literal: ast.Literal) -> ast.Literal:
@@ -484,13 +497,13 @@ class AstBuilder(Transformer):
         return ast.Subscript(children[0], children[1])
 
     def column(self, children: list[Any]) -> ast.ColumnRef:
-        return ast.ColumnRef(children[0])
+        return ast.ColumnRef(children[0], pos=_pos(children[0]))
 
     def keyword_column(self, children: list[Any]) -> ast.ColumnRef:
         return ast.ColumnRef(children[0].upper())
 
     def qualified_column(self, children: list[Any]) -> ast.ColumnRef:
-        return ast.ColumnRef(children[1], children[0])
+        return ast.ColumnRef(children[1], children[0], pos=_pos(children[0]))
 
     def count_star(self, children: list[Any]) -> ast.FunctionCall:
         return ast.FunctionCall(children[0].upper(), (ast.Star(),))

@@ -71,6 +71,11 @@ def join_input(index: int, source: Source, alias: str | None) -> JoinInput:
     return JoinInput(index, source, alias, tuple(columns))
 
 
+def _at(ref: ast.ColumnRef) -> str:
+    """ksqlDB's location prefix for errors about a column reference."""
+    return f"Line: {ref.pos[0]}, Col: {ref.pos[1]}: " if ref.pos else ""
+
+
 class JoinScope:
     """Resolves `alias.col` and unambiguous `col` to columns of joined rows."""
 
@@ -102,7 +107,7 @@ class JoinScope:
             inp = self.input_named(ref.source)
             if inp.column(ref.name) is None:
                 raise StatementError(
-                    f"{self.context} column '{ref.source}.{ref.name}' cannot be resolved."
+                    f"{_at(ref)}{self.context} column '{ref.source}.{ref.name}' cannot be resolved."
                 )
             return inp
         if self.synthetic is not None and ref.name == self.synthetic[0]:
@@ -113,9 +118,11 @@ class JoinScope:
                 return None
             choices = [f"{i.alias}.{ref.name}" for i in found]
             listing = ", ".join(choices[:-1]) + f" or {choices[-1]}"
-            raise StatementError(f"Column '{ref.name}' is ambiguous. Could be {listing}.")
+            raise StatementError(f"{_at(ref)}Column '{ref.name}' is ambiguous. Could be {listing}.")
         if not found:
-            raise StatementError(f"{self.context} column '{ref.name}' cannot be resolved.")
+            raise StatementError(
+                f"{_at(ref)}{self.context} column '{ref.name}' cannot be resolved."
+            )
         return found[0]
 
     def resolve(self, ref: ast.ColumnRef) -> ResolvedColumn:
@@ -145,8 +152,8 @@ class JoinScope:
                     return node  # a lambda parameter, or unknown: the compiler reports it
                 inp = self.owner(node)
                 if inp is None:
-                    return ast.ColumnRef(node.name)
-                return ast.ColumnRef(node.name, inp.alias)
+                    return ast.ColumnRef(node.name, pos=node.pos)
+                return ast.ColumnRef(node.name, inp.alias, pos=node.pos)
             return None
 
         return transform(expr, fn)
