@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 
 class KsqlError(Exception):
     """Base of all user-facing errors.
@@ -67,3 +69,13 @@ class TopicError(KsqlError):
     """Bad topic names or operations on topics that do not exist."""
 
     kind = "io.confluent.ksql.util.KsqlException"
+
+
+_LINE = re.compile(r"\b(Line: |line )(\d+)(?=[,:])")
+
+
+def shift_lines(message: str, offset: int) -> str:
+    """Positions in `message` ("line 2:40", "Line: 2, Col: 5") moved down by `offset` lines."""
+    if offset == 0:
+        return message
+    return _LINE.sub(lambda m: f"{m.group(1)}{int(m.group(2)) + offset}", message)

@@ -91,6 +91,12 @@ def split_statements(text: str) -> list[str]:
     return [text[start:end] for start, end in _statement_spans(text)]
 
 
+def statements_with_lines(text: str) -> list[tuple[str, int]]:
+    """Each statement with the number of lines before it in `text` (to report positions in
+    the text as submitted, not in the statement alone)."""
+    return [(text[start:end], text.count("\n", 0, start)) for start, end in _statement_spans(text)]
+
+
 def substitute_variables(text: str, variables: dict[str, str]) -> str:
     """Replace `${name}` (name case-insensitive) with its value; unknown variables stay as written."""
     if "${" not in text:
