@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import re
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -52,14 +54,36 @@ _OP_NAMES = {
 }  # fmt: skip
 
 _TIME_COLUMNS = ("ROWTIME", "WINDOWSTART", "WINDOWEND")
+# Functions whose first argument is a time unit word (DATEADD(DAYS, 2, d)).
+_UNIT_FUNCTIONS = frozenset(
+    {"TIMESTAMPADD", "TIMESTAMPSUB", "DATEADD", "DATESUB", "TIMEADD", "TIMESUB"}
+)
 
 
 def _is_time_column(expr: ast.Expr) -> bool:
     return isinstance(expr, ast.ColumnRef) and expr.name in _TIME_COLUMNS
 
 
+_PARTIAL_TIMESTAMP = re.compile(
+    r"(\d{4})(?:-(\d{2}))?(?:-(\d{2}))?(?:T(\d{2})(?::(\d{2}))?(?::(\d{2}))?(?:\.(\d{1,3}))?)?(.*)"
+)
+
+
+def complete_timestamp_text(text: str) -> str:
+    """ksqlDB's partial timestamps ('2018', '2018-05', '2018-05-11T10'): missing parts are the
+    start of the period."""
+    m = _PARTIAL_TIMESTAMP.fullmatch(text.strip())
+    if m is None:
+        return text
+    y, mo, d, h, mi, sec, ms, zone = m.groups()
+    fraction = (ms or "0").ljust(3, "0")
+    return f"{y}-{mo or '01'}-{d or '01'}T{h or '00'}:{mi or '00'}:{sec or '00'}.{fraction}{zone}"
+
+
 def _epoch_ms_of_text(sql: str) -> str:
     """Epoch ms of an ISO date-time string, with an optional zone offset (UTC otherwise)."""
+    if len(sql) >= 2 and sql[0] == "'" and sql[-1] == "'" and "'" not in sql[1:-1].replace("''", ""):
+        sql = sql_string(complete_timestamp_text(sql[1:-1].replace("''", "'")))
     return f"epoch_ms(CAST({sql} AS TIMESTAMPTZ))"
 
 
@@ -112,7 +136,11 @@ class Compiler:
         raise StatementError("'*' is only allowed in COUNT(*)")
 
     def _IntervalUnit(self, e: ast.IntervalUnit) -> Compiled:
-        return Compiled(sql_string(e.unit), STRING)
+        # A bare unit word outside DATEADD & co. is a column of that name when there is one.
+        try:
+            return self._ColumnRef(ast.ColumnRef(e.unit))
+        except StatementError:
+            return Compiled(sql_string(e.unit), STRING)
 
     # ------------------------------------------------------------------ access
     def _Dereference(self, e: ast.Dereference) -> Compiled:
@@ -277,33 +305,39 @@ class Compiler:
 
     # ------------------------------------------------------------------ constructors
     def _ArrayConstructor(self, e: ast.ArrayConstructor) -> Compiled:
+        from ksql.compiler.coercion import coerce, element_type
+
         if not e.items:
             raise StatementError(
                 "Array constructor cannot be empty. Please supply at least one element "
                 "(see https://github.com/confluentinc/ksql/issues/4239)."
             )
-        items = [self.compile(i) for i in e.items]
-        element = common_type([i.type for i in items])
-        if element is None and any(i.type is not None for i in items):
-            raise StatementError("invalid input syntax for type ARRAY: mixed element types")
-        if element is None:
-            element = STRING
-        sqls = [cast_sql(i.sql, element) for i in items]
-        return Compiled(f"list_value({', '.join(sqls)})" if sqls else f"CAST([] AS {element.duckdb()}[])", ArrayType(element))
+        exprs = list(e.items)
+        items = [self.compile(i) for i in exprs]
+        element = element_type(exprs, items, "ARRAY") or STRING
+        sqls = [coerce(x, c, element) for x, c in zip(exprs, items, strict=True)]
+        return Compiled(f"list_value({', '.join(sqls)})", ArrayType(element))
 
     def _MapConstructor(self, e: ast.MapConstructor) -> Compiled:
+        from ksql.compiler.coercion import coerce, element_type
+
         if not e.entries:
             raise StatementError(
                 "Map constructor cannot be empty. Please supply at least one key value pair "
                 "(see https://github.com/confluentinc/ksql/issues/4239)."
             )
-        keys = [self.compile(k) for k, _ in e.entries]
-        values = [self.compile(v) for _, v in e.entries]
-        key_type = common_type([k.type for k in keys]) or STRING
-        value_type = common_type([v.type for v in values]) or STRING
-        ks = ", ".join(cast_sql(k.sql, key_type) for k in keys)
-        vs = ", ".join(cast_sql(v.sql, value_type) for v in values)
-        return Compiled(f"MAP([{ks}], [{vs}])", MapType(key_type, value_type))
+        key_exprs = [k for k, _ in e.entries]
+        value_exprs = [v for _, v in e.entries]
+        keys = [self.compile(k) for k in key_exprs]
+        values = [self.compile(v) for v in value_exprs]
+        key_type = element_type(key_exprs, keys, "MAP") or STRING
+        value_type = element_type(value_exprs, values, "MAP") or STRING
+        ks = [coerce(x, c, key_type) for x, c in zip(key_exprs, keys, strict=True)]
+        if key_type == STRING:
+            # DuckDB maps refuse NULL keys; ksqlDB's JSON writes a null key as "null".
+            ks = [f"coalesce({k}, 'null')" for k in ks]
+        vs = [coerce(x, c, value_type) for x, c in zip(value_exprs, values, strict=True)]
+        return Compiled(f"MAP([{', '.join(ks)}], [{', '.join(vs)}])", MapType(key_type, value_type))
 
     def _StructConstructor(self, e: ast.StructConstructor) -> Compiled:
         names = [name for name, _ in e.fields]
@@ -330,6 +364,9 @@ class Compiler:
                     f"Aggregate functions can not be used here: {e.name} is an aggregate function."
                 )
             raise StatementError(f"Can't find any functions with the name '{e.name}'")
+        if e.args and isinstance(e.args[0], ast.IntervalUnit) and e.name in _UNIT_FUNCTIONS:
+            unit = ast.Literal(e.args[0].unit, "STRING")
+            e = dataclasses.replace(e, args=(unit, *e.args[1:]))
         return function.compile(self, e)
 
     def _Lambda(self, e: ast.Lambda) -> Compiled:

@@ -12,6 +12,7 @@ from ksql.catalog import Source
 from ksql.compiler import compile_expression
 from ksql.compiler.scope import MapScope
 from ksql.errors import KsqlError, StatementError
+from ksql.functions.python_udf import attach as attach_udfs
 from ksql.results import CommandResult
 from ksql.runtime.encode import SinkEncoder
 from ksql.types import BIGINT, SqlType, numeric_rank
@@ -77,6 +78,7 @@ def _evaluate(target: Source, names: list[str], values: tuple[ast.Expr, ...]) ->
             )
         selects.append(f"TRY_CAST({compiled.sql} AS {column_type.duckdb()})")
     con = duckdb.connect()
+    attach_udfs(con)  # user functions the values call
     rows = con.execute("SELECT " + ", ".join(selects)).fetchall()
     result = rows[0] if rows else None
     return dict(zip(names, result, strict=True)) if result else {}

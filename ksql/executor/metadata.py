@@ -45,10 +45,11 @@ def show(engine, stmt: ast.Show, text: str, session: dict[str, str]):
     if what == "VARIABLES":
         return VariablesResult(text, dict(engine.variables))
     if what == "FUNCTIONS":
-        from ksql.functions.registry import default_registry
+        from ksql.functions.listing import list_functions
 
-        names = sorted(default_registry().names())
-        return RowsResult(text, "", (QueryColumn("NAME", "STRING"),), iter([[n] for n in names]))
+        columns = tuple(QueryColumn(n, "STRING") for n in ("NAME", "TYPE", "CATEGORY"))
+        rows = [[f.name, f.type, f.category] for f in list_functions()]
+        return RowsResult(text, "", columns, iter(rows))
     raise StatementError(f"SHOW {what} is not supported")
 
 
@@ -77,12 +78,13 @@ def describe(engine, stmt: ast.Describe, text: str, session: dict[str, str]):
 
 
 def describe_function(engine, stmt: ast.DescribeFunction, text: str, session: dict[str, str]):
-    from ksql.functions.registry import default_registry
+    from ksql.functions.listing import describe as describe_fn
+    from ksql.functions.listing import render
 
-    function = default_registry().lookup(stmt.name.upper())
-    if function is None:
+    info = describe_fn(stmt.name)
+    if info is None:
         raise KsqlError(f"Can't find any functions with the name '{stmt.name}'")
-    return CommandResult(text, getattr(function, "description", "") or stmt.name.upper())
+    return CommandResult(text, render(info))
 
 
 def explain(engine, stmt: ast.Explain, text: str, session: dict[str, str]):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ksql.compiler.sql import Compiled
 from ksql.functions.registry import ScalarFunction, signature_error
-from ksql.types import BIGINT, BYTES, INTEGER, STRING
+from ksql.types import BIGINT, BYTES, DOUBLE, INTEGER, STRING
 
 
 def _spaced_hex(b: str) -> str:
@@ -86,7 +86,17 @@ def _integral_from_bytes(name: str, t, width: int):
         h = f"hex({b.sql})"
         if order is not None and _encoding(order) == "little_endian":
             h = f"array_to_string(list_reverse(string_split(trim({_spaced_hex(b.sql)}), ' ')), '')"
-        if width == 8:  # two's complement through a 64-bit BIT string
+        if t == DOUBLE:  # IEEE 754 bits -> sign, exponent, mantissa
+            u = f"CAST(('0x' || {h}) AS UBIGINT)"
+            e = f"CAST(({u} >> 52) & 2047 AS INTEGER)"
+            m = f"CAST({u} & 4503599627370495 AS DOUBLE)"
+            sign = f"(CASE WHEN ({u} >> 63) = 1 THEN -1.0 ELSE 1.0 END)"
+            signed = (
+                f"(CASE WHEN {e} = 2047 THEN (CASE WHEN {m} = 0 THEN {sign} * 'Infinity'::DOUBLE "
+                f"ELSE 'NaN'::DOUBLE END) WHEN {e} = 0 THEN {sign} * {m} * pow(2, -1074) "
+                f"ELSE {sign} * (1 + {m} / 4503599627370496.0) * pow(2, {e} - 1023) END)"
+            )
+        elif width == 8:  # two's complement through a 64-bit BIT string
             signed = f"CAST(CAST(CAST(('0x' || {h}) AS UBIGINT) AS BIT) AS BIGINT)"
         else:
             unsigned = f"CAST(('0x' || {h}) AS BIGINT)"
@@ -103,4 +113,5 @@ def register(registry) -> None:
     add(ScalarFunction("FROM_BYTES", _from_bytes, "Bytes to a string in an encoding", "BYTES", (2, 2)))
     add(ScalarFunction("ENCODE", _encode, "Re-encode a string (hex, utf8, ascii, base64)", "STRING", (3, 3)))
     add(ScalarFunction("INT_FROM_BYTES", _integral_from_bytes("INT_FROM_BYTES", INTEGER, 4), "INT of 4 bytes", "BYTES", (1, 2)))
+    add(ScalarFunction("DOUBLE_FROM_BYTES", _integral_from_bytes("DOUBLE_FROM_BYTES", DOUBLE, 8), "DOUBLE of 8 bytes (IEEE 754)", "BYTES", (1, 2)))
     add(ScalarFunction("BIGINT_FROM_BYTES", _integral_from_bytes("BIGINT_FROM_BYTES", BIGINT, 8), "BIGINT of 8 bytes", "BYTES", (1, 2)))

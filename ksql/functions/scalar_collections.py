@@ -141,7 +141,8 @@ def _generate_series(start: Compiled, end: Compiled, step: Compiled | None = Non
     if any(x not in (INTEGER, BIGINT) for x in types):
         raise signature_error("GENERATE_SERIES", types)
     t = BIGINT if BIGINT in (start.type, end.type) else INTEGER
-    by = step.sql if step else "1"
+    # Without a step, ksqlDB counts down when start > end.
+    by = step.sql if step else f"(CASE WHEN {start.sql} > {end.sql} THEN -1 ELSE 1 END)"
     sql = f"CAST(generate_series({start.sql}, {end.sql}, {by}) AS {t.duckdb()}[])"
     return Compiled(sql, ArrayType(t))
 

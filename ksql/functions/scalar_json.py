@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import json
+
+import pyarrow as pa
+
 from ksql.compiler.casts import to_string_sql
 from ksql.compiler.sql import Compiled
+from ksql.functions.python_udf import internal_call
 from ksql.functions.registry import ScalarFunction, signature_error
 from ksql.types import BOOLEAN, BYTES, DATE, INTEGER, STRING, TIME, TIMESTAMP, ArrayType, MapType
 
@@ -21,9 +26,31 @@ def _when_json(s: str, kind: str | None, sql: str) -> str:
     return f"(CASE WHEN {test} THEN {sql} END)"
 
 
+def _first_json_values(texts: pa.Array) -> pa.Array:
+    """The leading JSON value of each text (Jackson's readTree ignores trailing tokens)."""
+    decoder = json.JSONDecoder()
+    out = []
+    for text in texts.to_pylist():
+        try:
+            stripped = (text or "").lstrip()
+            _, end = decoder.raw_decode(stripped)
+            out.append(stripped[:end])
+        except ValueError:
+            out.append(None)
+    return pa.array(out, pa.string())
+
+
+def _leading_json(s: Compiled) -> str:
+    """`s`, or for text that is not JSON as a whole, the JSON value it starts with; the Python
+    path only sees the rows DuckDB finds invalid."""
+    first = internal_call("FIRST_JSON_VALUE", _first_json_values, [s], STRING)
+    return f"(CASE WHEN json_valid({s.sql}) THEN {s.sql} ELSE {first.sql} END)"
+
+
 def _extract_json_field(s: Compiled, path: Compiled) -> Compiled:
     _string_arg("EXTRACTJSONFIELD", s, path)
-    return Compiled(_when_json(s.sql, None, f"json_extract_string({s.sql}, {path.sql})"), STRING)
+    doc = _leading_json(s)
+    return Compiled(_when_json(doc, None, f"json_extract_string({doc}, {path.sql})"), STRING)
 
 
 def _json_array_length(s: Compiled) -> Compiled:
@@ -55,6 +82,27 @@ def _is_json_string(s: Compiled) -> Compiled:
     return Compiled(f"coalesce(json_valid({s.sql}), false)", BOOLEAN)
 
 
+def _json_concat(*args: Compiled) -> Compiled:
+    """JSON_CONCAT: objects merge (later keys win); otherwise one array of every argument,
+    arrays flattened one level. Any NULL or invalid argument gives NULL."""
+    for a in args:
+        _string_arg("JSON_CONCAT", a)
+    valid = " AND ".join(f"coalesce(json_valid({a.sql}), false)" for a in args)
+    objects = " AND ".join(f"json_type({a.sql}) = 'OBJECT'" for a in args)
+    merged = ", ".join(f"CAST(CAST({a.sql} AS JSON) AS MAP(VARCHAR, JSON))" for a in args)
+    items = ", ".join(
+        f"(CASE WHEN json_type({a.sql}) = 'ARRAY' THEN CAST(CAST({a.sql} AS JSON) AS JSON[]) "
+        f"ELSE [CAST({a.sql} AS JSON)] END)"
+        for a in args
+    )
+    sql = (
+        f"(CASE WHEN {valid} THEN (CASE WHEN {objects} "
+        f"THEN CAST(to_json(map_concat({merged})) AS VARCHAR) "
+        f"ELSE CAST(to_json(list_concat({items})) AS VARCHAR) END) END)"
+    )
+    return Compiled(sql, STRING)
+
+
 def _json_array_contains(s: Compiled, v: Compiled) -> Compiled:
     _string_arg("JSON_ARRAY_CONTAINS", s)
     items = f"CAST(json_extract({s.sql}, '$[*]') AS VARCHAR[])"
@@ -81,5 +129,6 @@ def register(registry) -> None:
     add(ScalarFunction("JSON_RECORDS", _json_records, "Entries of a JSON object as a map", "JSON", (1, 1)))
     add(ScalarFunction("JSON_ITEMS", _json_items, "Items of a JSON array as text", "JSON", (1, 1)))
     add(ScalarFunction("IS_JSON_STRING", _is_json_string, "Whether a string is valid JSON", "JSON", (1, 1)))
+    add(ScalarFunction("JSON_CONCAT", _json_concat, "Merge JSON objects or concatenate arrays", "JSON", (1, None)))
     add(ScalarFunction("JSON_ARRAY_CONTAINS", _json_array_contains, "Whether a JSON array holds a value", "JSON", (2, 2)))
     add(ScalarFunction("TO_JSON_STRING", _to_json_string, "Any value as JSON text", "JSON", (1, 1)))

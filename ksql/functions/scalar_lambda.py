@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from ksql import ast
 from ksql.compiler.scope import LambdaScope, ResolvedColumn
 from ksql.compiler.sql import Compiled, Compiler, cast_sql
@@ -20,7 +22,42 @@ def _body(compiler: Compiler, lam: ast.Expr, bindings: list[tuple[str, SqlType]]
             f"but got {len(lam.params)}."
         )
     params = {p: ResolvedColumn(sql, t) for p, (sql, t) in zip(lam.params, bindings, strict=True)}
-    return Compiler(LambdaScope(params, compiler.scope), compiler.lambda_depth + 1).compile(lam.body)
+    return Compiler(LambdaScope(params, compiler.scope), compiler.lambda_depth + 1).compile(
+        lam.body
+    )
+
+
+def _arithmetic(node: object) -> list[ast.BinaryOp]:
+    """The arithmetic operations of a lambda body (not those of nested lambdas)."""
+    found: list[ast.BinaryOp] = []
+    if isinstance(node, ast.Lambda):
+        return found
+    if isinstance(node, ast.BinaryOp) and node.op in ("+", "-", "*", "/", "%"):
+        found.append(node)
+    if isinstance(node, ast.Node):
+        for f in dataclasses.fields(node):
+            value = getattr(node, f.name)
+            for child in value if isinstance(value, tuple) else (value,):
+                found += _arithmetic(child)
+    return found
+
+
+def _null_operand(
+    compiler: Compiler, lam: ast.Expr, bindings: list[tuple[str, SqlType]]
+) -> str | None:
+    """SQL true when an arithmetic operation of the body meets a NULL operand. ksqlDB's
+    generated Java fails there (unboxing a null), and the whole call is NULL."""
+    if not isinstance(lam, ast.Lambda):
+        return None
+    tests = []
+    for op in _arithmetic(lam.body):
+        sides = [
+            _body(compiler, ast.Lambda(lam.params, side), bindings) for side in (op.left, op.right)
+        ]
+        if any(c.type == STRING for c in sides):
+            continue  # '+' on strings concatenates
+        tests += [f"({c.sql}) IS NULL" for c in sides if c.sql != "NULL"]
+    return " OR ".join(tests) or None
 
 
 def _var(compiler: Compiler, i: int) -> str:
@@ -42,7 +79,12 @@ def _transform(compiler: Compiler, call: ast.FunctionCall) -> Compiled:
         x = _var(compiler, 0)
         body = _body(compiler, call.args[1], [(x, source.type.element)])
         out = ArrayType(body.type or STRING)
-        return Compiled(cast_sql(f"list_transform({source.sql}, lambda {x}: {body.sql})", out), out)
+        sql = cast_sql(f"list_transform({source.sql}, lambda {x}: {body.sql})", out)
+        failing = _null_operand(compiler, call.args[1], [(x, source.type.element)])
+        if failing is not None:
+            fails = f"list_bool_or(list_transform({source.sql}, lambda {x}: {failing}))"
+            sql = f"(CASE WHEN coalesce({fails}, false) THEN NULL ELSE {sql} END)"
+        return Compiled(sql, out)
     if isinstance(source.type, MapType) and len(call.args) == 3:
         e, bindings = _entry_bindings(compiler, source.type)
         key = _body(compiler, call.args[1], bindings)
@@ -91,7 +133,11 @@ def _reduce(compiler: Compiler, call: ast.FunctionCall) -> Compiled:
         items, params = source.sql, f"{s}, {x}"
     else:
         e = _var(compiler, 1)
-        bindings = [(s, state_type), (f"{e}.key", source.type.key), (f"{e}.value", source.type.value)]
+        bindings = [
+            (s, state_type),
+            (f"{e}.key", source.type.key),
+            (f"{e}.value", source.type.value),
+        ]
         body = _body(compiler, call.args[2], bindings)
         items, params = f"map_entries({source.sql})", f"{s}, {e}"
     start = cast_sql(initial.sql, state_type)
@@ -105,6 +151,33 @@ def _reduce(compiler: Compiler, call: ast.FunctionCall) -> Compiled:
 
 def register(registry) -> None:
     add = registry.register
-    add(ScalarFunction("TRANSFORM", _transform, "Apply a lambda to each element or entry", "LAMBDA", (2, 3), lambdas=True))
-    add(ScalarFunction("FILTER", _filter, "Keep the elements or entries a lambda accepts", "LAMBDA", (2, 2), lambdas=True))
-    add(ScalarFunction("REDUCE", _reduce, "Fold a collection into a state with a lambda", "LAMBDA", (3, 3), lambdas=True))
+    add(
+        ScalarFunction(
+            "TRANSFORM",
+            _transform,
+            "Apply a lambda to each element or entry",
+            "LAMBDA",
+            (2, 3),
+            lambdas=True,
+        )
+    )
+    add(
+        ScalarFunction(
+            "FILTER",
+            _filter,
+            "Keep the elements or entries a lambda accepts",
+            "LAMBDA",
+            (2, 2),
+            lambdas=True,
+        )
+    )
+    add(
+        ScalarFunction(
+            "REDUCE",
+            _reduce,
+            "Fold a collection into a state with a lambda",
+            "LAMBDA",
+            (3, 3),
+            lambdas=True,
+        )
+    )

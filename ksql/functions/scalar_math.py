@@ -68,7 +68,10 @@ def _log(*args: Compiled) -> Compiled:
     values = [cast_sql(a.sql, DOUBLE) for a in args]
     if len(values) == 1:
         return Compiled(f"ln({values[0]})", DOUBLE)
-    return Compiled(f"(ln({values[1]}) / ln({values[0]}))", DOUBLE)
+    base, value = values
+    # ksqlDB: a base <= 0 or 1, or a negative value, gives NaN.
+    nan = f"{base} <= 0 OR {base} = 1 OR {value} < 0"
+    return Compiled(f"(CASE WHEN {nan} THEN 'NaN'::DOUBLE ELSE ln({value}) / ln({base}) END)", DOUBLE)
 
 
 def _trunc(x: Compiled, digits: Compiled | None = None) -> Compiled:

@@ -58,8 +58,10 @@ def _concat_ws(sep: Compiled, *args: Compiled) -> Compiled:
 
 
 def _start_of(s: str, start: str, length_fn: str = "length") -> str:
-    """1-based start; negative counts from the end."""
-    return f"(CASE WHEN {start} < 0 THEN {length_fn}({s}) + {start} + 1 ELSE {start} END)"
+    """1-based start; negative counts from the end; positions before the first (0, or beyond
+    the start from the end) start at the first, as Java's substring clamps them."""
+    from_end = f"greatest({length_fn}({s}) + {start} + 1, 1)"
+    return f"(CASE WHEN {start} < 0 THEN {from_end} WHEN {start} = 0 THEN 1 ELSE {start} END)"
 
 
 def _substring(s: Compiled, start: Compiled, length: Compiled | None = None) -> Compiled:
@@ -104,7 +106,9 @@ def _split(s: Compiled, sep: Compiled) -> Compiled:
     if s.type == BYTES and sep.type in (BYTES, None):
         return Compiled(split_bytes(s.sql, sep.sql), ArrayType(BYTES))
     _check("SPLIT", (s, sep), _S, _S)
-    return Compiled(f"string_split({s.sql}, {sep.sql})", ArrayType(STRING))
+    # Java: splitting the empty string gives one empty element, whatever the separator.
+    sql = f"(CASE WHEN {s.sql} = '' THEN [''] ELSE string_split({s.sql}, {sep.sql}) END)"
+    return Compiled(sql, ArrayType(STRING))
 
 
 def _split_to_map(s: Compiled, entry_sep: Compiled, kv_sep: Compiled) -> Compiled:
@@ -169,7 +173,8 @@ def _regexp_extract_all(pattern: Compiled, s: Compiled, group: Compiled | None =
 
 def _regexp_split(s: Compiled, pattern: Compiled) -> Compiled:
     _check("REGEXP_SPLIT_TO_ARRAY", (s, pattern), _S, _S)
-    return Compiled(f"regexp_split_to_array({s.sql}, {pattern.sql})", ArrayType(STRING))
+    sql = f"(CASE WHEN {pattern.sql} IS NOT NULL THEN regexp_split_to_array({s.sql}, {pattern.sql}) END)"
+    return Compiled(sql, ArrayType(STRING))
 
 
 _MASK_DEFAULTS = ("'X'", "'x'", "'n'", "'-'")

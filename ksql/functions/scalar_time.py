@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import re
 
+import pyarrow as pa
+
 from ksql.compiler.sql import Compiled, sql_string
 from ksql.errors import StatementError
-from ksql.functions.java_time_format import to_strftime
+from ksql.functions.column_patterns import pattern_argument
+from ksql.functions.java_time_format import to_prefix_regex, to_strftime, zone_name
+from ksql.functions.python_udf import internal_call
 from ksql.functions.registry import ScalarFunction, signature_error
 from ksql.types import BIGINT, DATE, INTEGER, STRING, TIME, TIMESTAMP
 
@@ -40,7 +44,7 @@ def _format_of(pattern: Compiled) -> str:
 def _parse_input(s: Compiled, pattern: Compiled) -> str:
     """Java's X accepts 'Z' for UTC where DuckDB's %z needs an offset."""
     if "X" in _java_pattern(pattern):
-        return f"regexp_replace({s.sql}, 'Z$', '+0000')"
+        return f"regexp_replace({s.sql}, '[Zz]$', '+0000')"
     return s.sql
 
 
@@ -83,24 +87,56 @@ def _parsed_utc(s: Compiled, pattern: Compiled, zone: tuple[Compiled, ...]) -> s
 
 def _parse(target, duck: str):
     def hook(s: Compiled, pattern: Compiled, *zone: Compiled) -> Compiled:
-        return Compiled(f"CAST({_parsed_utc(s, pattern, zone)} AS {duck})", target)
+        parsed = _parsed_utc(s, pattern, zone)
+        if target == DATE:
+            # ksqlDB's PARSE_DATE ignores text after a complete date: parse the longest prefix
+            # of the pattern's shape when the whole text does not parse.
+            prefix = to_prefix_regex(_java_pattern(pattern))
+            if prefix is not None:
+                head = Compiled(f"regexp_extract({s.sql}, {sql_string(prefix)}, 1)", STRING)
+                parsed = f"coalesce({parsed}, {_parsed_utc(head, pattern, zone)})"
+        return Compiled(f"CAST({parsed} AS {duck})", target)
     return hook
 
 
+_ZONE_MARK = "\ue000"  # stands for the zone name while DuckDB formats the rest
+
+
+def _zone_names(ms: pa.Array, zones: pa.Array) -> pa.Array:
+    """Java's `z`: the zone's short name at each instant (PDT, CET, UTC, ...)."""
+    names = []
+    for t, z in zip(ms.to_pylist(), zones.to_pylist(), strict=True):
+        names.append(None if t is None or z is None else zone_name(z, t))
+    return pa.array(names, pa.string())
+
+
+def _strftime(value: str, pattern: Compiled, ms_sql: str | None, zone: tuple[Compiled, ...]) -> str:
+    """strftime with a Java pattern; its zone-name letters (`z`) filled in per row."""
+    fmt = to_strftime(_java_pattern(pattern))
+    if "%Z" not in fmt or ms_sql is None:
+        return f"strftime({value}, {sql_string(fmt)})"
+    zone_arg = zone[0] if zone else Compiled("'UTC'", STRING)
+    name = internal_call("ZONE_NAME", _zone_names, [Compiled(ms_sql, BIGINT), zone_arg], STRING)
+    marked = sql_string(fmt.replace("%Z", _ZONE_MARK))
+    return f"replace(strftime({value}, {marked}), '{_ZONE_MARK}', {name.sql})"
+
+
 def _format(s: Compiled, pattern: Compiled, *zone: Compiled) -> Compiled:
-    value = s.sql
+    value, ms_sql = s.sql, None
     if s.type == TIME:
         value = f"(DATE '1970-01-01' + {s.sql})"
-    elif s.type == TIMESTAMP and zone:
-        value = utc_to_local(s.sql, zone[0])
-    return Compiled(f"strftime({value}, {_format_of(pattern)})", STRING)
+    elif s.type == TIMESTAMP:
+        ms_sql = f"epoch_ms({s.sql})"
+        if zone:
+            value = utc_to_local(s.sql, zone[0])
+    return Compiled(_strftime(value, pattern, ms_sql, zone), STRING)
 
 
 def _timestamp_to_string(ms: Compiled, pattern: Compiled, *zone: Compiled) -> Compiled:
     ts = f"CAST(epoch_ms(CAST({ms.sql} AS BIGINT)) AS TIMESTAMP)"
     if zone:
         ts = utc_to_local(ts, zone[0])
-    return Compiled(f"strftime({ts}, {_format_of(pattern)})", STRING)
+    return Compiled(_strftime(ts, pattern, f"CAST({ms.sql} AS BIGINT)", zone), STRING)
 
 
 def _string_to_timestamp(s: Compiled, pattern: Compiled, *zone: Compiled) -> Compiled:
@@ -161,14 +197,15 @@ def _shift(fn: str, sign: str, allowed: tuple):
 
 def register(registry) -> None:
     add = registry.register
-    add(ScalarFunction("PARSE_DATE", _parse(DATE, "DATE"), "Parse a date", "DATE", (2, 2)))
-    add(ScalarFunction("PARSE_TIME", _parse(TIME, "TIME"), "Parse a time", "DATE", (2, 2)))
-    add(ScalarFunction("PARSE_TIMESTAMP", _parse(TIMESTAMP, "TIMESTAMP_MS"), "Parse a timestamp", "DATE", (2, 3)))
-    add(ScalarFunction("FORMAT_DATE", _format, "Format a date", "DATE", (2, 2)))
-    add(ScalarFunction("FORMAT_TIME", _format, "Format a time", "DATE", (2, 2)))
-    add(ScalarFunction("FORMAT_TIMESTAMP", _format, "Format a timestamp", "DATE", (2, 3)))
-    add(ScalarFunction("TIMESTAMPTOSTRING", _timestamp_to_string, "Format epoch ms", "DATE", (2, 3)))
-    add(ScalarFunction("STRINGTOTIMESTAMP", _string_to_timestamp, "Parse to epoch ms", "DATE", (2, 3)))
+    _p = pattern_argument  # patterns may be columns
+    add(ScalarFunction("PARSE_DATE", _p("PARSE_DATE", _parse(DATE, "DATE")), "Parse a date", "DATE", (2, 2)))
+    add(ScalarFunction("PARSE_TIME", _p("PARSE_TIME", _parse(TIME, "TIME")), "Parse a time", "DATE", (2, 2)))
+    add(ScalarFunction("PARSE_TIMESTAMP", _p("PARSE_TIMESTAMP", _parse(TIMESTAMP, "TIMESTAMP_MS")), "Parse a timestamp", "DATE", (2, 3)))
+    add(ScalarFunction("FORMAT_DATE", _p("FORMAT_DATE", _format), "Format a date", "DATE", (2, 2)))
+    add(ScalarFunction("FORMAT_TIME", _p("FORMAT_TIME", _format), "Format a time", "DATE", (2, 2)))
+    add(ScalarFunction("FORMAT_TIMESTAMP", _p("FORMAT_TIMESTAMP", _format), "Format a timestamp", "DATE", (2, 3)))
+    add(ScalarFunction("TIMESTAMPTOSTRING", _p("TIMESTAMPTOSTRING", _timestamp_to_string), "Format epoch ms", "DATE", (2, 3)))
+    add(ScalarFunction("STRINGTOTIMESTAMP", _p("STRINGTOTIMESTAMP", _string_to_timestamp), "Parse to epoch ms", "DATE", (2, 3)))
     add(ScalarFunction("UNIX_TIMESTAMP", _unix_timestamp, "Epoch milliseconds", "DATE", (0, 1)))
     add(ScalarFunction("UNIX_DATE", _unix_date, "Epoch days", "DATE", (0, 1)))
     add(ScalarFunction("FROM_UNIXTIME", _from_unixtime, "Timestamp of epoch ms", "DATE", (1, 1)))
@@ -179,6 +216,6 @@ def register(registry) -> None:
     add(ScalarFunction("DATESUB", _shift("DATESUB", "-", (DATE,)), "Subtract from a date", "DATE", (3, 3)))
     add(ScalarFunction("TIMEADD", _shift("TIMEADD", "+", (TIME,)), "Add to a time", "DATE", (3, 3)))
     add(ScalarFunction("TIMESUB", _shift("TIMESUB", "-", (TIME,)), "Subtract from a time", "DATE", (3, 3)))
-    add(ScalarFunction("STRINGTODATE", _string_to_date, "Epoch days of a date string", "DATE", (2, 2)))
-    add(ScalarFunction("DATETOSTRING", _date_to_string, "Format epoch days", "DATE", (2, 2)))
+    add(ScalarFunction("STRINGTODATE", _p("STRINGTODATE", _string_to_date), "Epoch days of a date string", "DATE", (2, 2)))
+    add(ScalarFunction("DATETOSTRING", _p("DATETOSTRING", _date_to_string), "Format epoch days", "DATE", (2, 2)))
     add(ScalarFunction("CONVERT_TZ", _convert_tz, "Convert a timestamp between zones", "DATE", (3, 3)))

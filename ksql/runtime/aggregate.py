@@ -125,7 +125,9 @@ class AggregateOperator:
         emit = self._emit_mask(batch)
         has_undo = bool((sign < 0).any())
         sessions = self.window is not None and self.window.is_session
-        if sessions or (has_undo and not all(s.function.sql_undo for s in self.aggs)):
+        python_only = any(s.function.python_only for s in self.aggs)  # user aggregates
+        undo_in_python = has_undo and not all(s.function.sql_undo for s in self.aggs)
+        if sessions or python_only or undo_in_python:
             out = self._process_python(batch, ts, st, sign, emit, ordinal0)
         else:
             out = self._process_sql(batch, ts, st, sign, emit, ordinal0)
@@ -354,6 +356,13 @@ ORDER BY __seq{", WINDOWSTART" if self.window else ""}
         out: list[dict[str, Any]] = []
         if self.window is not None and self.window.is_session:
             self._sessions(batch, keys, arg_lists, ts, st, fns, ordinal0, out)
+        elif self.window is not None:  # time windows with user aggregates
+            from ksql.runtime.python_windows import time_windows
+
+            accepted = time_windows(self, keys, arg_lists, ts, st, fns, ordinal0, out)
+            if self.emit_final:
+                return self._final_rows(st, accepted)
+            self._purge(int(st[-1]))
         else:
             self._groups(batch, keys, arg_lists, ts, sign, emit, fns, ordinal0, out)
         return self._rows_to_table(out)

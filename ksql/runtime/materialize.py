@@ -15,6 +15,7 @@ import duckdb
 import pyarrow as pa
 
 from ksql.catalog import Source
+from ksql.functions.python_udf import attach as attach_udfs
 from ksql.runtime.decode import DELETED, SourceDecoder, decoded_schema
 from ksql.runtime.runner import TopicReader
 from ksql.types import quote_identifier as q
@@ -106,6 +107,7 @@ class MaterializedTable:
     def query(self, select_sql: str, where_sql: str | None, limit: int | None) -> pa.Table:
         """Run a projection (and predicate) over the current rows."""
         self.catch_up()
+        attach_udfs(self.con)  # user functions the projection or predicate call
         where = f" WHERE {where_sql}" if where_sql else ""
         tail = f" LIMIT {int(limit)}" if limit is not None else ""
         return self.con.sql(f"SELECT {select_sql} FROM {self.table}{where}{tail}").to_arrow_table()

@@ -12,10 +12,12 @@ import pyarrow.compute as pc
 from ksql.analyzer.select import SelectAnalysis, select_list_sql
 from ksql.catalog import Source
 from ksql.formats.duck import chunked
+from ksql.functions.python_udf import attach as attach_udfs
 from ksql.runtime.decode import DELETED, SourceDecoder
 from ksql.runtime.encode import SinkEncoder
 from ksql.runtime.fused import FusedJsonStateless
 from ksql.runtime.processing_log import ProcessingLog
+from ksql.runtime.timestamps import sink_timestamps
 
 ROWTIME_OUT = "__KSQL_ROWTIME"
 TOMBSTONE_OUT = "__KSQL_TOMBSTONE"
@@ -90,6 +92,7 @@ class QueryRunner:
         self.encoder = SinkEncoder(sink, null_keys=null_keys) if sink is not None else None
         self.reader = TopicReader(log, analysis.source.topic, positions or {})
         self.con = duckdb.connect()
+        attach_udfs(self.con)  # user functions the query's expressions call
         # A windowed sink keeps each row's window in its key.
         self.windowed = sink is not None and sink.window is not None
         self.emitted = 0
@@ -122,10 +125,11 @@ class QueryRunner:
         if self.encoder is not None and self.sink is not None:
             timestamps = out.column(ROWTIME_OUT).combine_chunks()
             if self.sink.timestamp_column is not None:
-                ts = out.column(self.sink.timestamp_column).combine_chunks()
-                if pa.types.is_timestamp(ts.type):
-                    ts = ts.cast(pa.int64())
-                timestamps = pc.coalesce(ts.cast(pa.int64()), timestamps)
+                timestamps, keep = sink_timestamps(
+                    out.column(self.sink.timestamp_column), self.sink.timestamp_format, timestamps
+                )
+                if keep is not None:  # records without a valid timestamp are dropped
+                    out, timestamps = out.filter(keep), timestamps.filter(keep)
             window = None
             if self.windowed:
                 window = tuple(out.column(n).combine_chunks() for n in WINDOW_OUT)

@@ -57,6 +57,10 @@ class AggregateRegistry:
     def __init__(self, classes: Sequence[type[AggregateFunction]]) -> None:
         self._by_name = {c.name: c for c in classes}
 
+    def register(self, cls: type[AggregateFunction]) -> None:
+        """Add an aggregate class (user aggregates; see python_udaf.py)."""
+        self._by_name[cls.name.upper()] = cls
+
     def lookup(self, name: str) -> type[AggregateFunction] | None:
         return self._by_name.get(name.upper())
 
@@ -72,6 +76,9 @@ class AggregateRegistry:
         cls = self.lookup(name)
         if cls is None:
             raise StatementError(f"Can't find any functions with the name '{name}'")
+        bind_call = getattr(cls, "bind_call", None)
+        if bind_call is not None:  # user aggregates bind their own overloads
+            return bind_call(args, properties)
         columns, params = _split(cls.name, list(args))
         types = tuple(args[i].type for i in columns)
         if any(t is None for t in types) or not _accepts(cls.name, types, params):

@@ -31,6 +31,9 @@ class AggregateFunction:
     # True when the SQL form handles SIGN = -1 rows (sums and counts); collection aggregates
     # undo only through the Python form.
     sql_undo: ClassVar[bool] = False
+    # True when the aggregate has no SQL forms (user aggregates): every batch with it runs
+    # through the per-record Python path.
+    python_only: ClassVar[bool] = False
 
     def __init__(
         self,

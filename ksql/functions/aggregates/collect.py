@@ -9,7 +9,16 @@ from __future__ import annotations
 from typing import Any
 
 from ksql.functions.aggregates.base import AggregateFunction
-from ksql.types import ArrayType, SqlType
+from ksql.types import ArrayType, MapType, SqlType
+
+
+def _canonical(value: Any) -> Any:
+    """A map value (Arrow gives entry lists or dicts) compared regardless of entry order."""
+    if isinstance(value, dict):
+        return tuple(sorted(value.items(), key=repr))
+    if isinstance(value, list) and value and all(isinstance(e, tuple) for e in value):
+        return tuple(sorted(value, key=repr))
+    return value
 
 
 class CollectList(AggregateFunction):
@@ -64,12 +73,22 @@ class CollectSet(CollectList):
 
     def merge_sql(self, stored: list[str], partial: list[str]) -> list[str]:
         both = f"list_concat({stored[0]}, {partial[0]})"
-        distinct = f"list_filter({both}, lambda v, i: list_position({both}, v) = i)"
+        if isinstance(self.arg_types[0], MapType):
+            # Maps are equal whatever their entry order: compare them with sorted entries.
+            def canon(v: str) -> str:
+                return f"map_from_entries(list_sort(map_entries({v})))"
+
+            keyed = f"list_transform({both}, lambda v: {canon('v')})"
+            test = f"list_position({keyed}, {canon('v')}) = i"
+        else:
+            test = f"list_position({both}, v) = i"
+        distinct = f"list_filter({both}, lambda v, i: {test})"
         return [f"list_slice({distinct}, 1, {self.limit})"]
 
     def add(self, state: tuple[Any, ...], args: tuple[Any, ...], ordinal: int) -> tuple[Any, ...]:
         values = list(state[0] or [])
-        if args[0] not in values and len(values) < self.limit:
+        seen = [_canonical(v) for v in values]
+        if _canonical(args[0]) not in seen and len(values) < self.limit:
             values.append(args[0])
         return (values,)
 
