@@ -18,7 +18,8 @@ from ksql.parser import parse, substitute_variables
 from ksql.results import Result
 from ksql.runtime.materialize import Materializations
 from ksql.runtime.processing_log import ProcessingLog
-from ksql.storage.log import TopicLog, make_records
+from ksql.storage.kafka_backend import open_topic_log
+from ksql.storage.log import make_records
 
 DEFAULT_PROPERTIES: dict[str, str] = {
     "ksql.service.id": "default_",
@@ -48,7 +49,8 @@ class Engine:
             data_dir = self._tmp.name
         self.data_dir = Path(data_dir)
         self.data_dir.mkdir(parents=True, exist_ok=True)
-        self.log = TopicLog(self.data_dir / "topics")
+        # The embedded log, or a Kafka cluster when `bootstrap.servers` is set.
+        self.log = open_topic_log(self.data_dir, properties)
         self.catalog = Catalog()
         self.properties: dict[str, str] = dict(DEFAULT_PROPERTIES)
         self.properties.update({k: str(v) for k, v in (properties or {}).items()})
@@ -62,6 +64,10 @@ class Engine:
         self._thread: threading.Thread | None = None
         self._stop = threading.Event()
         self._replaying = False
+        if self.properties.get("ksql.extension.dir"):  # user functions, before the replay
+            from ksql.udf import load_extensions
+
+            load_extensions(self.properties["ksql.extension.dir"])
         self._replay_commands()
 
     # ------------------------------------------------------------------ statements
@@ -147,6 +153,40 @@ class Engine:
         if partition is not None:
             batch = batch.append_column("partition", pa.array([partition], pa.int32()))
         self.log.produce(topic, batch)
+
+    def insert_rows(self, target: str, rows: list[dict[str, Any]]) -> None:
+        """Append rows (column name -> value; names case-insensitive) to a stream or table,
+        encoded in its formats (the REST /inserts-stream path). ROWTIME may be given."""
+        import time
+
+        from ksql.runtime.encode import SinkEncoder
+
+        source = self.catalog.source(target) or self.catalog.source(target.upper())
+        if source is None:
+            raise KsqlError(f"Cannot insert values into an unknown stream/table: {target}")
+        if source.is_source:
+            raise KsqlError(f"Cannot insert values into read-only {source.kind.lower()}: {target}")
+        upper = [{str(k).upper(): v for k, v in row.items()} for row in rows]
+        known = {c.name for c in source.columns} | {"ROWTIME"}
+        for row in upper:
+            unknown = [k for k in row if k not in known]
+            if unknown:
+                raise KsqlError(f"Column name {unknown[0]} does not exist.")
+            if source.is_table and any(row.get(c.name) is None for c in source.key_columns):
+                raise KsqlError(
+                    f"Failed to insert values into '{source.name}'. Value for primary key "
+                    "column(s) is required for tables"
+                )
+        columns = [c for c in source.columns if not c.is_header]
+        try:
+            table = pa.table(
+                {c.name: pa.array([r.get(c.name) for r in upper], c.type.arrow()) for c in columns}
+            )
+        except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError, TypeError) as error:
+            raise KsqlError(f"Failed to insert values into '{source.name}': {error}") from None
+        now = int(time.time() * 1000)
+        timestamps = pa.array([int(r.get("ROWTIME") or now) for r in upper], pa.int64())
+        self.log.produce(source.topic, SinkEncoder(source).encode(table, timestamps))
 
     def read_topic(self, topic: str) -> pa.Table:
         """Every record of a topic, all partitions, ordered by partition then offset."""

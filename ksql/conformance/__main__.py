@@ -25,7 +25,22 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="stop and reopen the engine on its data directory after half of each case's inputs",
     )
+    parser.add_argument(
+        "--server",
+        action="store_true",
+        help="run the cases through a real ksql-server over HTTP (rqtt); see conformance/rest.py",
+    )
+    parser.add_argument(
+        "--backend",
+        choices=("embedded", "kafka"),
+        default="embedded",
+        help="kafka: start one noida-db broker for the run (or use --bootstrap) and give each "
+        "case its own topic prefix",
+    )
+    parser.add_argument("--bootstrap", help="with --backend kafka: an existing cluster to use")
     args = parser.parse_args(argv)
+    if args.server and args.backend == "kafka":
+        parser.error("--backend kafka runs the engine in process; it does not combine with --server")
 
     if not args.directory.is_dir():
         print(f"conformance corpus not found: {args.directory}")
@@ -36,9 +51,23 @@ def main(argv: list[str] | None = None) -> int:
     results = []
     per_file: dict[str, Counter[str]] = defaultdict(Counter)
     started = time.monotonic()
+    runner = run_case
+    if args.server:
+        from ksql.conformance.rest import ServerPool
+
+        pool = ServerPool()
+        runner = pool.run_case
+    cluster = None
+    if args.backend == "kafka":
+        import functools
+
+        from ksql.storage.kafka_broker import KafkaTestCluster
+
+        cluster = KafkaTestCluster(args.bootstrap)
+        runner = functools.partial(run_case, backend=cluster)
     for case in cases:
         try:
-            outcome = run_case(case, restart=args.restart)
+            outcome = runner(case, restart=args.restart)
         except Exception as exc:  # an engine crash is reported, never hidden
             detail = traceback.format_exc() if args.verbose else ""
             outcome = Outcome("error", f"{type(exc).__name__}: {exc}".replace("\n", " ")[:300])
@@ -49,6 +78,10 @@ def main(argv: list[str] | None = None) -> int:
         if outcome.status in ("failed", "error") or args.verbose:
             print(f"{outcome.status.upper()} {case.file} :: {case.name} :: {outcome.reason}")
 
+    if args.server:
+        pool.close()
+    if cluster is not None:
+        cluster.close()
     print()
     for file in sorted(per_file):
         c = per_file[file]

@@ -34,7 +34,8 @@ def _type_matches(expected_type: str, error: KsqlError) -> bool:
     return error.kind.rsplit(".", 1)[-1] == short
 
 
-def run_case(case: Case, *, restart: bool = False) -> Outcome:
+def run_case(case: Case, *, restart: bool = False, backend=None) -> Outcome:
+    """Run one case; `backend` (a KafkaTestCluster) runs it on Kafka under its own prefix."""
     register_test_udfs()  # ksqlDB's test-only functions, as Python plugins
     if not case.enabled:
         return Outcome("skipped", "disabled in the corpus")
@@ -43,6 +44,8 @@ def run_case(case: Case, *, restart: bool = False) -> Outcome:
         return Outcome("skipped", f"format {fmt} is not supported yet")
     with tempfile.TemporaryDirectory(prefix="ksql-qtt-") as tmp:
         properties = {"auto.offset.reset": "earliest"}
+        if backend is not None:
+            properties.update(backend.case_properties())
         properties.update({k: str(v) for k, v in case.properties.items()})
         engines = [Engine(tmp, properties=properties, auto_create_topics=True)]
 
@@ -58,6 +61,8 @@ def run_case(case: Case, *, restart: bool = False) -> Outcome:
             return Outcome("skipped", str(error))
         finally:
             engines[-1].close()
+            if backend is not None:
+                backend.cleanup(properties)
 
 
 def _run(engine: Engine, case: Case, reopen=None) -> Outcome:
