@@ -102,6 +102,12 @@ class QueryColumn:
     is_key: bool = False
 
 
+class TombstoneRow(list):
+    """A push-query row that deletes its key from a table: key columns set, values null."""
+
+    __slots__ = ()
+
+
 @dataclass(slots=True)
 class RowsResult(Result):
     """A push or pull query: its output columns and an iterator of rows (lists of values).
@@ -115,6 +121,12 @@ class RowsResult(Result):
     rows: Iterator[list[Any]]
     is_pull: bool = False
     closer: Any = None
+    # What a client is told when the rows end on their own (not closed): "Limit Reached" for a
+    # push query's LIMIT, "Query Completed" for a pull query over a stream, None for a table.
+    completion_message: str | None = None
+    # The same rows grouped as produced (lists of rows), for consumers that move them in bulk;
+    # it shares `rows`' position: a consumer uses one or the other.
+    batches: Iterator[list[list[Any]]] | None = None
 
     def close(self) -> None:
         if self.closer is not None:

@@ -1,108 +1,165 @@
-"""The `ksql` shell: an embedded engine on a data directory, interactive or from a script."""
+"""The `ksql` command: a shell on a ksql server (URL) or on an embedded engine (--data-dir)."""
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
-from ksql.engine import Engine
-from ksql.errors import KsqlError, ParseError
-from ksql.parser import split_statements
-from ksql.results import RowsResult
-from repl.render import render, table
+from repl.backend import Backend, BackendError, version
+from repl.errors import format_error
+from repl.output import Output
+from repl.shell import Shell
+
+DEFAULT_DATA_DIR = "~/.ksql/data"
+DEFAULT_HISTORY = "~/.ksql-history"
 
 
-def _print_error(error: KsqlError) -> None:
-    where = ""
-    if isinstance(error, ParseError) and error.line is not None:
-        where = f" (line {error.line}, column {error.column})"
-    print(f"Error{where}: {error.message}", file=sys.stderr)
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="ksql",
+        description="Interactive ksql shell: on a server given by URL, else on an embedded engine.",
+    )
+    parser.add_argument("server", nargs="?", help="server URL, e.g. http://localhost:8088")
+    parser.add_argument(
+        "--data-dir",
+        help=f"data directory of the embedded engine (default {DEFAULT_DATA_DIR}, "
+        "or $KSQL_DATA_DIR)",
+    )
+    parser.add_argument("-u", "--user", help="user name for the server's HTTP basic auth")
+    parser.add_argument("-p", "--password", help="password (asked for when -u has none)")
+    parser.add_argument("-f", "--file", help="run the statements in this file, then exit")
+    parser.add_argument("-e", "--execute", help="run these statements, then exit")
+    parser.add_argument(
+        "-d",
+        "--define",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="define a variable for ${NAME} substitution (repeatable)",
+    )
+    parser.add_argument(
+        "--output",
+        choices=["JSON", "TABULAR", "json", "tabular"],
+        default="TABULAR",
+        help="output format (default TABULAR)",
+    )
+    parser.add_argument(
+        "--query-row-limit", type=int, default=None, metavar="N", help="stop queries after N rows"
+    )
+    parser.add_argument(
+        "--query-timeout",
+        type=int,
+        default=None,
+        metavar="MS",
+        help="stop queries after MS milliseconds",
+    )
+    parser.add_argument(
+        "--history-file",
+        default=os.environ.get("KSQL_HISTORY_FILE", DEFAULT_HISTORY),
+        help=f"history file (default {DEFAULT_HISTORY}, or $KSQL_HISTORY_FILE)",
+    )
+    return parser
 
 
-def _stream_rows(result: RowsResult, row_limit: int | None) -> None:
-    """Print push-query rows as they arrive; Ctrl-C stops the query."""
-    names = [c.name for c in result.columns]
-    print(table(names, []).rsplit("\n", 1)[0])
-    count = 0
-    try:
-        for row in result.rows:
-            print(table(names, [row]).split("\n")[3])
-            count += 1
-            if row_limit is not None and count >= row_limit:
-                break
-    except KeyboardInterrupt:
-        print("Query terminated")
-    finally:
-        result.close()
-    if result.is_pull:
-        print(f"{count} row{'s' if count != 1 else ''} in set")
+def _variables(definitions: list[str], parser: argparse.ArgumentParser) -> dict[str, str]:
+    variables = {}
+    for item in definitions:
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip():
+            parser.error(f"-d takes NAME=VALUE, got '{item}'")
+        variables[name.strip()] = value
+    return variables
 
 
-def run_statements(engine: Engine, text: str, row_limit: int | None = None) -> bool:
-    """Run each statement; print results; False if one failed."""
-    ok = True
-    for statement in split_statements(text):
-        if not statement.strip():
-            continue
+def _backend(args: argparse.Namespace, parser: argparse.ArgumentParser) -> Backend:
+    if args.server and args.data_dir:
+        parser.error("give a server URL or --data-dir, not both")
+    if args.server:
+        from repl.rest import RestBackend
+
+        url = args.server if "://" in args.server else f"http://{args.server}"
+        auth = None
+        if args.user:
+            import getpass
+
+            password = args.password if args.password is not None else getpass.getpass()
+            auth = (args.user, password)
+        return RestBackend(url, auth=auth)
+    from repl.embedded import EmbeddedBackend
+
+    data_dir = args.data_dir or os.environ.get("KSQL_DATA_DIR") or DEFAULT_DATA_DIR
+    return EmbeddedBackend(Path(data_dir).expanduser())
+
+
+def banner(backend: Backend, out: Output) -> bool:
+    """Versions and server status, as ksqlDB's welcome does; False if the server is not there."""
+    out.line(f"ksql {version()}: streaming SQL in the style of ksqlDB")
+    out.line("")
+    if not backend.location.startswith(("http://", "https://")):
+        out.line(f"CLI v{version()}, embedded engine on {backend.location}")
+        out.line("Server Status: RUNNING")
+        ok = True
+    else:
         try:
-            for result in engine.execute(statement):
-                if isinstance(result, RowsResult):
-                    _stream_rows(result, row_limit)
-                else:
-                    rendered = render(result)
-                    if rendered:
-                        print(rendered)
-        except KsqlError as error:
-            _print_error(error)
+            info = backend.info()
+            out.line(
+                f"CLI v{version()}, Server v{info.get('version', '?')} located at "
+                f"{backend.location}"
+            )
+            out.line(f"Server Status: {info.get('serverStatus', 'UNKNOWN')}")
+            ok = True
+        except BackendError as error:
+            out.error(f"{error.message}\nUse 'server <URL>' to connect to another server.")
             ok = False
+    out.line("")
+    out.line("Having trouble? Type 'help' (case-insensitive) for a rundown of how things work!")
+    out.line("")
     return ok
 
 
-def interactive(engine: Engine) -> None:
-    from prompt_toolkit import PromptSession
-    from prompt_toolkit.history import FileHistory
-
-    history = Path.home() / ".ksql-history"
-    session: PromptSession = PromptSession(history=FileHistory(str(history)))
-    print("ksql shell (embedded engine). End statements with ';'. Ctrl-D exits.")
-    buffer = ""
-    while True:
-        try:
-            line = session.prompt("ksql> " if not buffer else "   >> ")
-        except KeyboardInterrupt:
-            buffer = ""
-            continue
-        except EOFError:
-            print("Exiting ksql.")
-            return
-        if not buffer and line.strip().lower() in ("exit", "quit"):
-            return
-        buffer = f"{buffer}\n{line}" if buffer else line
-        parts = split_statements(buffer)
-        if parts and parts[-1].rstrip().endswith(";"):
-            run_statements(engine, buffer)
-            buffer = ""
-
-
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="ksql", description="ksql interactive shell")
-    parser.add_argument("--data-dir", default="ksql-data", help="data directory of the embedded engine")
-    parser.add_argument("-f", "--file", help="run the statements in this file, then exit")
-    parser.add_argument("-e", "--execute", help="run these statements, then exit")
-    parser.add_argument("--query-row-limit", type=int, default=None)
+    parser = _parser()
     args = parser.parse_args(argv)
-    engine = Engine(args.data_dir)
-    engine.start()
+    variables = _variables(args.define, parser)
+    out = Output()
     try:
-        if args.file:
-            return 0 if run_statements(engine, Path(args.file).read_text(), args.query_row_limit) else 1
-        if args.execute:
-            return 0 if run_statements(engine, args.execute, args.query_row_limit) else 1
-        interactive(engine)
+        backend = _backend(args, parser)
+    except BackendError as error:
+        out.error(format_error(error))
+        return 1
+    # Statements piped in (`ksql < script.sql`) run like -f; a terminal gets the prompt.
+    scripted = bool(args.file or args.execute or not sys.stdin.isatty())
+    shell = Shell(
+        backend,
+        output_format=args.output,
+        row_limit=args.query_row_limit,
+        timeout_ms=args.query_timeout,
+        variables=variables,
+        out=out,
+        interactive=not scripted,
+    )
+    try:
+        if scripted:
+            try:
+                if args.file:
+                    text = Path(args.file).read_text(encoding="utf-8")
+                else:
+                    text = args.execute if args.execute else sys.stdin.read()
+            except OSError as error:
+                out.error(f"Cannot read {args.file}: {error.strerror}")
+                return 1
+            return 0 if shell.run_text(text) else 1
+        from repl.prompt import interactive
+
+        banner(shell.backend, out)
+        interactive(shell, Path(args.history_file).expanduser())
         return 0
+    except KeyboardInterrupt:
+        return 130
     finally:
-        engine.close()
+        shell.backend.close()
 
 
 if __name__ == "__main__":

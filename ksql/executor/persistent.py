@@ -17,13 +17,8 @@ from ksql.runtime.join_query import JoinQuery
 from ksql.runtime.runner import StatelessQuery
 
 
-def check_supported(query: ast.Query) -> None:
-    """Every query shape is supported by persistent queries."""
-
-
 def analyze(query: ast.Query, catalog, session, *, sink_name: str | None, sink_kind: str | None):
     """The analysis of a persistent query's SELECT: a join, an aggregation or a stateless query."""
-    check_supported(query)
     if is_join(query) and not is_aggregation(query):
         return analyze_join(query, catalog, session, sink_name=sink_name, sink_kind=sink_kind)
     if is_aggregation(query):
@@ -255,4 +250,4 @@ def _start(engine, query_id: str, text: str, analysis, sink: Source, session, ki
     )
 
 
-__all__ = ["create_as_select", "insert_into", "terminate", "stop_query", "VALUE"]
+__all__ = ["VALUE", "create_as_select", "insert_into", "stop_query", "terminate"]

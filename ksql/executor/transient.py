@@ -4,18 +4,23 @@ from __future__ import annotations
 
 import itertools
 import threading
+import uuid
 from collections import deque
 from collections.abc import Iterator
+from dataclasses import replace
 
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from ksql import ast
 from ksql.analyzer.aggregate import analyze_aggregate, is_aggregation
+from ksql.analyzer.join_select import is_join
 from ksql.analyzer.select import analyze_select, select_list_sql
+from ksql.catalog import KEY
 from ksql.errors import StatementError
-from ksql.executor.persistent import check_supported
-from ksql.results import QueryColumn, RowsResult
+from ksql.executor.pull_rules import check_key_lookup, check_pull
+from ksql.executor.transient_join import run_join_query
+from ksql.results import QueryColumn, RowsResult, TombstoneRow
 from ksql.runtime.aggregation_query import AggregationQuery
 from ksql.runtime.runner import TOMBSTONE_OUT, StatelessQuery
 
@@ -24,9 +29,18 @@ _ids = itertools.count()
 
 def run_query(engine, stmt: ast.QueryStatement, text: str, session: dict[str, str]) -> RowsResult:
     query = stmt.query
-    check_supported(query)
+    if is_join(query):
+        return run_join_query(engine, stmt, text, session)
     is_pull = query.emit is None
+    if is_pull:
+        check_pull(query, session)
+        if isinstance(query.from_, ast.SourceRef):
+            target = engine.catalog.source(query.from_.name)
+            if target is not None:
+                check_key_lookup(query, target, session)
     aggregation = is_aggregation(query)
+    if not aggregation:
+        query = _expand_windowed_star(query, engine.catalog)
     if aggregation:
         if is_pull:
             raise StatementError(
@@ -50,13 +64,33 @@ def run_query(engine, stmt: ast.QueryStatement, text: str, session: dict[str, st
     buffer: deque[list] = deque()
 
     names = [c.name for c in analysis.columns]
+    # LIMIT counts the rows a client receives, so it is applied here, after dropping the
+    # tombstones of a stream (a null value is no row); a table's changes keep theirs.
+    limit = analysis.limit
+    if limit is not None:
+        analysis = replace(analysis, limit=None)
+    keeps_tombstones = source.is_table or aggregation
+    emitted = [0]
+
+    def finished() -> bool:
+        return limit is not None and emitted[0] >= limit
 
     def emit(out: pa.Table) -> None:
-        out = out.filter(pc.invert(pc.fill_null(out.column(TOMBSTONE_OUT), False)))
-        for row in out.select(names).to_pylist():
-            buffer.append(list(row.values()))
+        tombstones = pc.fill_null(out.column(TOMBSTONE_OUT), False)
+        if not keeps_tombstones:
+            out = out.filter(pc.invert(tombstones))
+            tombstones = pa.nulls(out.num_rows, pa.bool_()).fill_null(False)
+        flags = tombstones.to_pylist()
+        for row, tombstone in zip(out.select(names).to_pylist(), flags, strict=True):
+            if finished():
+                return
+            values = list(row.values())
+            buffer.append(TombstoneRow(values) if tombstone else values)
+            emitted[0] += 1
 
     query_id = f"transient_{source.name}_{next(_ids)}"
+    if _scalable(query, source, aggregation, reset, session):
+        query_id = f"SCALABLE_PUSH_QUERY_{uuid.uuid4()}"
     if aggregation:
         state_dir = engine.data_dir / "state"
         state_dir.mkdir(exist_ok=True)
@@ -77,13 +111,16 @@ def run_query(engine, stmt: ast.QueryStatement, text: str, session: dict[str, st
             runner.close()
             state_file.unlink(missing_ok=True)
 
-    columns = tuple(QueryColumn(c.name, str(c.type)) for c in analysis.columns)
+    columns = tuple(QueryColumn(c.name, str(c.type), c.namespace == KEY) for c in analysis.columns)
 
-    def rows() -> Iterator[list]:
+    def batches() -> Iterator[list[list]]:
+        """The rows in the groups the query produced them (one per micro-batch)."""
         while not stopped.is_set():
-            while buffer:
-                yield buffer.popleft()
-            if runner.finished:
+            if buffer:
+                batch = list(buffer)
+                buffer.clear()
+                yield batch
+            if finished():
                 return
             if is_pull and all(runner.reader.positions.get(p, 0) >= ends[p] for p in ends):
                 return
@@ -92,7 +129,18 @@ def run_query(engine, stmt: ast.QueryStatement, text: str, session: dict[str, st
                     return
                 engine.log.wait_for_append(0.1)
 
-    return RowsResult(text, query_id, columns, rows(), is_pull=is_pull, closer=close)
+    message = "Query Completed" if is_pull else "Limit Reached"
+    grouped = batches()
+    return RowsResult(
+        text,
+        query_id,
+        columns,
+        itertools.chain.from_iterable(grouped),
+        is_pull=is_pull,
+        closer=close,
+        completion_message=message,
+        batches=grouped,
+    )
 
 
 def _pull_from_table(engine, analysis, text: str) -> RowsResult:
@@ -101,6 +149,53 @@ def _pull_from_table(engine, analysis, text: str) -> RowsResult:
         rows = engine.materialized.table(analysis.source).query(
             select_list_sql(analysis.columns), analysis.where_sql, analysis.limit
         )
-    columns = tuple(QueryColumn(c.name, str(c.type)) for c in analysis.columns)
+    keys = {c.name for c in analysis.source.key_columns}
+    if analysis.source.window is not None:
+        keys |= {"WINDOWSTART", "WINDOWEND"}  # a windowed table's key includes its window
+    columns = tuple(QueryColumn(c.name, str(c.type), _is_key_ref(c.expr, keys)) for c in analysis.columns)
     values = [list(r.values()) for r in rows.to_pylist()]
     return RowsResult(text, f"pull_{analysis.source.name}_{next(_ids)}", columns, iter(values), is_pull=True)
+
+
+def _is_key_ref(expr, keys: set[str]) -> bool:
+    """A pull query's output column is a KEY column when it is a source key column as is."""
+    return isinstance(expr, ast.ColumnRef) and expr.name in keys
+
+
+def _scalable(query: ast.Query, source, aggregation: bool, reset: str, session) -> bool:
+    """A scalable push query (ksqlDB's push v2): enabled, from the latest offset, over the output
+    of a persistent query, with no aggregation or re-keying. It taps that output as it is
+    written rather than re-running the upstream query; here that is the sink topic's tail."""
+    enabled = str(session.get("ksql.query.push.v2.enabled", "false")).lower() == "true"
+    return (
+        enabled
+        and query.emit is not None
+        and reset == "latest"
+        and source.created_by_query is not None
+        and not aggregation
+        and not query.partition_by
+        and isinstance(query.from_, ast.SourceRef)
+    )
+
+
+def _expand_windowed_star(query: ast.Query, catalog) -> ast.Query:
+    """`SELECT *` over a windowed source shows the window bounds after the key columns, as
+    ksqlDB's transient queries do: key columns, WINDOWSTART, WINDOWEND, value columns."""
+    if not isinstance(query.from_, ast.SourceRef):
+        return query
+    source = catalog.source(query.from_.name)
+    if source is None or source.window is None:
+        return query
+    if not any(isinstance(i, ast.AllColumns) for i in query.select):
+        return query
+    qualifier = query.from_.alias or query.from_.name
+    items: list[ast.SelectItem] = []
+    for item in query.select:
+        if isinstance(item, ast.AllColumns) and item.source in (None, qualifier):
+            names = [c.name for c in source.key_columns] + ["WINDOWSTART", "WINDOWEND"]
+            names += [c.name for c in source.value_columns]
+            items += [ast.SelectColumn(ast.ColumnRef(n)) for n in names]
+        else:
+            items.append(item)
+    return replace(query, select=tuple(items))
+

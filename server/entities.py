@@ -1,0 +1,300 @@
+"""KsqlEntity JSON for each kind of statement result, with ksqlDB's exact field names."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from ksql import ast
+from ksql.catalog import PersistentQuery, Source
+from ksql.results import (
+    CommandResult,
+    ExplainResult,
+    PropertiesResult,
+    QueryListResult,
+    Result,
+    RowsResult,
+    SourceDescriptionResult,
+    SourceListResult,
+    TopicListResult,
+    TypeListResult,
+    VariablesResult,
+)
+from server.schema import field_info, schema_info
+
+# Statements that answer with no entity at all (they still run).
+NO_ENTITY = (
+    ast.InsertValues,
+    ast.SetProperty,
+    ast.UnsetProperty,
+    ast.DefineVariable,
+)
+
+
+@dataclass(slots=True)
+class RenderContext:
+    """What rendering needs beyond the result: the engine and this server's address."""
+
+    engine: Any
+    host: str
+    sequence_number: int = 0
+
+
+def command_id(statement: ast.Statement, result: CommandResult) -> str:
+    """ksqlDB's CommandId: `type/entity/action`, e.g. stream/`PAGEVIEWS`/create."""
+    if isinstance(statement, ast.CreateSource | ast.CreateAsSelect):
+        return f"{statement.kind.lower()}/`{statement.name}`/create"
+    if isinstance(statement, ast.InsertInto):
+        return f"stream/`{statement.target}`/create"
+    if isinstance(statement, ast.DropSource):
+        return f"{statement.kind.lower()}/`{statement.name}`/drop"
+    if isinstance(statement, ast.AlterSource):
+        return f"{statement.kind.lower()}/`{statement.name}`/alter"
+    if isinstance(statement, ast.Terminate):
+        return f"terminate/`{statement.query_id.upper() if statement.query_id else 'ALL'}`/execute"
+    if isinstance(statement, ast.CreateType):
+        return f"type/`{statement.name.upper()}`/create"
+    if isinstance(statement, ast.DropType):
+        return f"type/`{statement.name.upper()}`/drop"
+    return result.command_id or f"{type(statement).__name__.lower()}/``/execute"
+
+
+def render(statement: ast.Statement, result: Result, ctx: RenderContext) -> dict[str, Any] | None:
+    """One entity for one statement's result; None for statements ksqlDB answers with nothing."""
+    if isinstance(statement, NO_ENTITY):
+        return None
+    text = getattr(result, "statement_text", "")
+    if isinstance(statement, ast.UndefineVariable):
+        if result.message:
+            return _entity("warning_entity", text, message=result.message)
+        return None
+    if isinstance(statement, ast.AssertTopic):
+        return _entity("assert_topic", text, topicName=statement.topic, exists=statement.exists)
+    if isinstance(statement, ast.DescribeFunction):
+        return _describe_function(statement, text)
+    if isinstance(result, CommandResult):
+        return current_status(statement, result, ctx.sequence_number)
+    if isinstance(result, SourceListResult):
+        return _source_list(result, ctx)
+    if isinstance(result, QueryListResult):
+        return _query_list(result, ctx)
+    if isinstance(result, TopicListResult):
+        topics = [
+            {"name": t.name, "replicaInfo": [t.replicas] * t.partitions} for t in result.topics
+        ]
+        return _entity("kafka_topics", text, topics=topics)
+    if isinstance(result, SourceDescriptionResult):
+        return _entity(
+            "sourceDescription", text, sourceDescription=_source_description(result, ctx)
+        )
+    if isinstance(result, PropertiesResult):
+        return _properties(result)
+    if isinstance(result, VariablesResult):
+        variables = [{"name": k, "value": v} for k, v in sorted(result.variables.items())]
+        return _entity("variables", text, variables=variables)
+    if isinstance(result, TypeListResult):
+        types = {name: schema_info(t) for name, t in sorted(ctx.engine.catalog.types.items())}
+        return _entity("type_list", text, types=types)
+    if isinstance(result, ExplainResult):
+        return _explain(result, ctx)
+    if isinstance(result, RowsResult) and isinstance(statement, ast.Show):
+        functions = [
+            {
+                "name": row[0],
+                "type": row[1] if len(row) > 1 else "SCALAR",
+                "category": row[2] if len(row) > 2 else "",
+            }
+            for row in result.rows
+        ]
+        return _entity("function_names", text, functions=functions)
+    raise TypeError(f"no REST entity for {type(result).__name__}")
+
+
+def _entity(kind: str, text: str, **fields: Any) -> dict[str, Any]:
+    return {"@type": kind, "statementText": text, **fields, "warnings": []}
+
+
+def current_status(
+    statement: ast.Statement, result: CommandResult, sequence: int
+) -> dict[str, Any]:
+    entity = _entity(
+        "currentStatus",
+        result.statement_text,
+        commandId=command_id(statement, result),
+        commandStatus={
+            "status": result.status,
+            "message": result.message,
+            "queryId": result.query_id,
+        },
+        commandSequenceNumber=sequence,
+    )
+    entity["warnings"] = [{"message": w} for w in result.warnings]
+    return entity
+
+
+def _source_summary(source: Source) -> dict[str, Any]:
+    return {
+        "type": source.kind,
+        "name": source.name,
+        "topic": source.topic,
+        "keyFormat": source.key_format.name,
+        "valueFormat": source.value_format.name,
+        "isWindowed": source.window is not None,
+    }
+
+
+def _source_list(result: SourceListResult, ctx: RenderContext) -> dict[str, Any]:
+    if result.extended:
+        descriptions = [
+            _source_description(_describe(ctx.engine, s, True), ctx) for s in result.sources
+        ]
+        return _entity(
+            "source_descriptions", result.statement_text, sourceDescriptions=descriptions
+        )
+    key = "streams" if result.kind == "STREAM" else "tables"
+    return _entity(
+        key, result.statement_text, **{key: [_source_summary(s) for s in result.sources]}
+    )
+
+
+def _describe(engine, source: Source, extended: bool) -> SourceDescriptionResult:
+    info = (
+        engine.log.describe_topic(source.topic) if engine.log.topic_exists(source.topic) else None
+    )
+    return SourceDescriptionResult(
+        source.sql,
+        source,
+        extended,
+        tuple(q.query_id for q in engine.catalog.queries_reading(source.name)),
+        tuple(q.query_id for q in engine.catalog.queries_writing(source.name)),
+        info.partitions if info else 0,
+        info.replicas if info else 0,
+    )
+
+
+def running_query(query: PersistentQuery, ctx: RenderContext) -> dict[str, Any]:
+    sinks = [query.sink] if query.sink else []
+    catalog = ctx.engine.catalog
+    topics = [catalog.source(s).topic for s in sinks if catalog.source(s) is not None]
+    return {
+        "queryString": query.sql,
+        "sinks": sinks,
+        "sinkKafkaTopics": topics,
+        "id": query.query_id,
+        "statusCount": {query.state: 1},
+        "queryType": "PERSISTENT",
+        "state": query.state,
+    }
+
+
+def _source_description(result: SourceDescriptionResult, ctx: RenderContext) -> dict[str, Any]:
+    source = result.source
+    queries = ctx.engine.catalog.queries
+    return {
+        "name": source.name,
+        "windowType": source.window.kind if source.window else None,
+        "readQueries": [running_query(queries[q], ctx) for q in result.readers if q in queries],
+        "writeQueries": [running_query(queries[q], ctx) for q in result.writers if q in queries],
+        "fields": [field_info(c) for c in source.columns],
+        "type": source.kind,
+        "timestamp": source.timestamp_column or "",
+        "statistics": result.statistics,
+        "errorStats": result.error_stats,
+        "extended": result.extended,
+        "keyFormat": source.key_format.name,
+        "valueFormat": source.value_format.name,
+        "topic": source.topic,
+        "partitions": result.partitions,
+        "replication": result.replicas,
+        "statement": source.sql,
+        "queryOffsetSummaries": [],
+        "sourceConstraints": [],
+        "clusterStatistics": [],
+        "clusterErrorStats": [],
+    }
+
+
+def query_description(query: PersistentQuery, ctx: RenderContext, plan: str = "") -> dict[str, Any]:
+    catalog = ctx.engine.catalog
+    sink = catalog.source(query.sink) if query.sink else None
+    errors = []
+    if query.error:
+        errors.append({"errorMessage": query.error, "timestamp": 0, "type": "UNKNOWN"})
+    return {
+        "id": query.query_id,
+        "statementText": query.sql,
+        "windowType": sink.window.kind if sink is not None and sink.window else None,
+        "fields": [field_info(c) for c in sink.columns] if sink is not None else [],
+        "sources": list(query.sources),
+        "sinks": [query.sink] if query.sink else [],
+        "topology": plan,
+        "executionPlan": plan,
+        "overriddenProperties": {},
+        "ksqlHostQueryStatus": {ctx.host: query.state},
+        "queryType": "PERSISTENT",
+        "queryErrors": errors,
+        "tasksMetadata": [],
+        "consumerGroupId": f"_confluent-ksql-default_query_{query.query_id}",
+        "state": query.state,
+    }
+
+
+def _query_list(result: QueryListResult, ctx: RenderContext) -> dict[str, Any]:
+    if result.extended:
+        descriptions = [query_description(q, ctx) for q in result.queries]
+        return _entity("query_descriptions", result.statement_text, queryDescriptions=descriptions)
+    return _entity(
+        "queries", result.statement_text, queries=[running_query(q, ctx) for q in result.queries]
+    )
+
+
+def _properties(result: PropertiesResult) -> dict[str, Any]:
+    properties = []
+    for name, value in sorted(result.properties.items()):
+        scope = "KSQL" if name.startswith("ksql.") else "STREAMS"
+        properties.append(
+            {"name": name, "scope": scope, "value": str(value), "editable": True, "level": "SERVER"}
+        )
+    return _entity(
+        "properties",
+        result.statement_text,
+        properties=properties,
+        overwrittenProperties=list(result.overwritten),
+        defaultProperties=[],
+    )
+
+
+def _explain(result: ExplainResult, ctx: RenderContext) -> dict[str, Any]:
+    query = ctx.engine.catalog.queries.get(result.query_id or "")
+    if query is not None:
+        description = query_description(query, ctx, result.plan)
+    else:
+        description = {
+            "id": "",
+            "statementText": result.sql,
+            "windowType": None,
+            "fields": [],
+            "sources": [],
+            "sinks": [],
+            "topology": result.plan,
+            "executionPlan": result.plan,
+            "overriddenProperties": {},
+            "ksqlHostQueryStatus": {},
+            "queryType": "PERSISTENT",
+            "queryErrors": [],
+            "tasksMetadata": [],
+            "consumerGroupId": "",
+            "state": "UNKNOWN",
+        }
+    return _entity("queryDescription", result.statement_text, queryDescription=description)
+
+
+def _describe_function(statement: ast.DescribeFunction, text: str) -> dict[str, Any]:
+    from ksql.functions.listing import describe, rest_fields
+
+    info = describe(statement.name.upper())
+    if info is None:  # the engine answered, so the name resolved; keep the entity well-formed
+        fields = {"name": statement.name.upper(), "description": "", "author": "", "version": ""}
+        fields |= {"path": "internal", "functions": [], "type": "SCALAR"}
+        return _entity("describe_function", text, **fields)
+    return _entity("describe_function", text, **rest_fields(info))

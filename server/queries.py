@@ -1,0 +1,205 @@
+"""POST /query and /query-stream: one SELECT or PRINT, streamed one flushed line per row."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import Response, StreamingResponse
+from starlette.concurrency import run_in_threadpool
+
+from ksql import ast
+from ksql.errors import KsqlError
+from ksql.parser import parse, split_statements, substitute_variables
+from ksql.results import RowsResult
+from server import errors
+from server.formats import ResponseFormat, make_format
+from server.negotiate import QUERY_PRODUCES, QUERY_STREAM_PRODUCES, V1_JSON, negotiate
+from server.printing import print_stream
+from server.pump import QueryFailed, RowPump
+from server.requests import optional_map, read_json, required_str
+from server.state import ServerState
+
+_NO_BUFFERING = {"X-Accel-Buffering": "no"}
+# A connection this many rows behind, or a batch this large, goes out in one message instead
+# of one per row (clients that need a row per chunk see that at ordinary rates).
+COALESCE_BACKLOG = 100
+COALESCE_BATCH = 32
+
+
+def share_key(
+    state: ServerState, sql: str, properties: dict[str, Any], variables: dict[str, Any]
+) -> tuple | None:
+    """The key under which identical push queries share one run; None when not shareable
+    (pull queries, LIMIT, reading from the earliest offset, anything that does not parse)."""
+    try:
+        parsed = parse(sql)
+    except KsqlError:
+        return None
+    if len(parsed) != 1 or not isinstance(parsed[0].statement, ast.QueryStatement):
+        return None
+    query = parsed[0].statement.query
+    if query.emit is None or query.limit is not None or "${" in sql:
+        return None
+    props = {k: str(v) for k, v in properties.items()}
+    defaults = state.engine.properties
+    reset = props.get(
+        "auto.offset.reset",
+        props.get("ksql.streams.auto.offset.reset", defaults.get("auto.offset.reset", "latest")),
+    )
+    if str(reset).lower() != "latest":
+        return None
+    return (" ".join(sql.split()), tuple(sorted(props.items())), tuple(sorted(variables.items())))
+
+
+async def handle_query(request: Request, state: ServerState, endpoint: str) -> Response:
+    """`endpoint` is "query" (old API, KsqlRequest) or "query-stream" (QueryStreamArgs)."""
+    if endpoint == "query":
+        media = negotiate(request.headers.get("accept"), QUERY_PRODUCES, V1_JSON)
+    else:
+        media = negotiate(
+            request.headers.get("accept"), QUERY_STREAM_PRODUCES, QUERY_STREAM_PRODUCES[0]
+        )
+    if media is None:
+        return Response(status_code=406)
+    body = await read_json(request, state.config.max_request_bytes)
+    if endpoint == "query":
+        sql = required_str(body, "ksql")
+        properties = optional_map(body, "streamsProperties")
+    else:
+        sql = required_str(body, "sql")
+        properties = optional_map(body, "properties")
+    variables = optional_map(body, "sessionVariables")
+    http2 = request.scope.get("http_version") == "2"
+    key = share_key(state, sql, properties, variables)
+    shared = await state.fanout.running(key) if key is not None else None
+    if shared is not None:
+        pump: Any = shared.subscribe(state.config.push_capacity)
+        state.queries.add(pump)
+        fmt = make_format(media, endpoint)
+        return StreamingResponse(
+            _stream(state, pump, fmt, http2), media_type=fmt.media_type, headers=_NO_BUFFERING
+        )
+    starting = state.fanout.starting(key) if key is not None else None
+    try:
+        result, is_print = await run_in_threadpool(_start_query, state, sql, properties, variables)
+    except BaseException:
+        if starting is not None:
+            state.fanout.started(key, starting, None)
+        raise
+    if key is not None and not result.is_pull and not is_print:
+        shared = state.fanout.add(key, result)
+        pump = shared.subscribe(state.config.push_capacity)
+        shared.start()
+        state.fanout.started(key, starting, shared)
+    else:
+        if starting is not None:
+            state.fanout.started(key, starting, None)
+        pump = RowPump(result, state.config.push_capacity)
+    if is_print:  # the topic's records as text lines
+        return StreamingResponse(print_stream(pump), media_type="text/plain")
+    fmt = make_format(media, endpoint)
+    if not result.is_pull:
+        state.queries.add(pump)
+    return StreamingResponse(
+        _stream(state, pump, fmt, http2), media_type=fmt.media_type, headers=_NO_BUFFERING
+    )
+
+
+def _start_query(
+    state: ServerState, sql: str, properties: dict[str, Any], variables: dict[str, Any]
+) -> tuple[RowsResult, bool]:
+    """The query's rows, and whether it is a PRINT."""
+    texts = [t for t in split_statements(sql) if t.strip() and t.strip() != ";"]
+    if len(texts) != 1:
+        raise errors.ApiError(
+            400,
+            errors.statement_error(
+                f"Expected exactly one statement, got {len(texts)}", sql.strip()
+            ),
+        )
+    text = texts[0].strip()
+    scope_vars = {k: str(v) for k, v in variables.items()}
+    props = {k: str(v) for k, v in properties.items()}
+    try:
+        parsed = parse(substitute_variables(text, {**state.engine.variables, **scope_vars}))
+        statement = parsed[0].statement
+        if not isinstance(statement, ast.QueryStatement | ast.PrintTopic):
+            raise errors.ApiError(
+                400,
+                errors.statement_error(
+                    "The following statement types should be issued to the /ksql endpoint: "
+                    f"{type(statement).__name__}",
+                    text,
+                ),
+            )
+        (result,) = state.engine.execute(text, props, scope_vars)
+    except KsqlError as error:
+        if "\nStatement: " not in error.message and error.kind.endswith("ParseFailedException"):
+            error.message += f"\nStatement: {text}"
+        raise errors.from_ksql_error(error, text, []) from None
+    except errors.ApiError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - logged; a fixed message goes out
+        raise errors.internal(exc, text) from None
+    if not isinstance(result, RowsResult):
+        raise errors.internal(TypeError(f"query gave {type(result).__name__}"), text)
+    if isinstance(statement, ast.PrintTopic):
+        result.is_pull = True
+    return result, isinstance(statement, ast.PrintTopic)
+
+
+async def _stream(
+    state: ServerState, pump: RowPump, fmt: ResponseFormat, http2: bool
+) -> AsyncIterator[bytes]:
+    """The response body, one element per message. Over HTTP/2 each message gets its own DATA
+    frame: Hypercorn coalesces a stream's pending bytes, and clients (ksql-python-ng) read one
+    row per frame, so the sender is given a turn before the next row."""
+    result = pump.result
+    try:
+        first = fmt.header(result.query_id, result.columns, result.is_pull)
+        if first:
+            yield first
+            if http2:
+                await _let_sender_run()
+        message = result.completion_message
+        if message is None and not result.is_pull:
+            message = "Limit Reached"  # a push query ends on its own only at its LIMIT
+        if result.is_pull and fmt.buffers_pull and message is None:
+            # v1 JSON closes the array on the last row: a table's rows are read in one go.
+            rows = [row async for row in pump]
+            for index, row in enumerate(rows):
+                yield fmt.last_row(row) if index == len(rows) - 1 else fmt.row(row)
+                if http2:
+                    await _let_sender_run()
+            if not rows:
+                yield fmt.end(None)
+            return
+        async for batch in pump.batches():
+            lines = [line for line in map(fmt.row, batch) if line]
+            if len(lines) >= COALESCE_BATCH or (
+                len(lines) > 1 and pump.backlog >= COALESCE_BACKLOG
+            ):
+                # Behind: the waiting rows go out together. Keeping up: one line per message.
+                yield b"".join(lines)
+                continue
+            for line in lines:
+                yield line
+                if http2:
+                    await _let_sender_run()
+        if pump.completed:
+            ending = fmt.end(message)
+            if ending:
+                yield ending
+    except QueryFailed as failure:
+        yield fmt.error(errors.generic(errors.SERVER_ERROR, failure.message))
+    finally:
+        pump.close()
+        state.queries.remove(result.query_id)
+
+
+async def _let_sender_run() -> None:
+    for _ in range(3):
+        await asyncio.sleep(0)

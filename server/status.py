@@ -1,0 +1,127 @@
+"""GET /info, /healthcheck, /status, /clusterStatus, /is_valid_property, /v1/metadata."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from server import errors
+from server.state import VERSION, ServerState
+
+# Properties a client may not override per request (ksqlDB's prohibited list, in short).
+PROHIBITED_PROPERTIES = ("ksql.service.id", "ksql.internal.topic.replicas", "bootstrap.servers")
+
+
+def info(state: ServerState) -> dict[str, Any]:
+    return {
+        "KsqlServerInfo": {
+            "version": VERSION,
+            "kafkaClusterId": "embedded",
+            "ksqlServiceId": state.service_id,
+            "serverStatus": "RUNNING" if state.server_state == "READY" else "DEGRADED",
+        }
+    }
+
+
+def healthcheck(state: ServerState) -> dict[str, Any]:
+    healthy = state.server_state == "READY"
+    return {
+        "isHealthy": healthy,
+        "details": {
+            "metastore": {"isHealthy": healthy},
+            "kafka": {"isHealthy": True},
+            "commandRunner": {"isHealthy": healthy},
+        },
+        "serverState": state.server_state,
+    }
+
+
+def command_statuses(state: ServerState) -> dict[str, Any]:
+    return {"commandStatuses": {k: v["status"] for k, v in state.command_statuses.items()}}
+
+
+def command_status(state: ServerState, command_id: str) -> dict[str, Any]:
+    status = state.command_statuses.get(command_id)
+    if status is None:
+        raise errors.ApiError(
+            404, errors.generic(errors.NOT_FOUND, f"Command not found: {command_id}")
+        )
+    return status
+
+
+def _reader_lags(engine: Any, query: Any) -> dict[str, dict[str, int]]:
+    """Per partition: the query's read position against the end of its source topic."""
+    runner = query.runner
+    readers = list(getattr(runner, "readers", None) or [])
+    if getattr(runner, "reader", None) is not None:
+        readers.append(runner.reader)
+    lags: dict[str, dict[str, int]] = {}
+    for reader in readers:
+        topic = getattr(reader, "topic", None)
+        positions = getattr(reader, "positions", None)
+        if topic is None or positions is None or not engine.log.topic_exists(topic):
+            continue
+        for p in range(engine.log.describe_topic(topic).partitions):
+            end = engine.log.end_offset(topic, p)
+            current = int(positions.get(p, 0))
+            key = str(p) if len(readers) == 1 else f"{topic}-{p}"
+            lags[key] = {
+                "currentOffsetPosition": current,
+                "endOffsetPosition": end,
+                "offsetLag": max(0, end - current),
+            }
+    return lags
+
+
+def cluster_status(state: ServerState) -> dict[str, Any]:
+    engine = state.engine
+    now_ms = int(time.time() * 1000)
+    with engine.lock:
+        queries = list(engine.catalog.queries.values())
+    store_lags = {}
+    active = {}
+    for query in queries:
+        if query.state != "RUNNING":
+            continue
+        store_lags[f"{query.query_id}#state"] = {
+            "lagByPartition": _reader_lags(engine, query),
+            "size": 1,
+        }
+        active[query.query_id] = {"activeStores": ["state"], "standByStores": []}
+    return {
+        "clusterStatus": {
+            state.host: {
+                "hostAlive": True,
+                "lastStatusUpdateMs": now_ms,
+                "activeStandbyPerQuery": active,
+                "hostStoreLags": {"stateStoreLags": store_lags, "updateTimeMs": now_ms},
+            }
+        }
+    }
+
+
+def is_valid_property(name: str) -> bool:
+    if name in PROHIBITED_PROPERTIES:
+        raise errors.ApiError(
+            400,
+            errors.generic(
+                errors.BAD_REQUEST,
+                "One or more properties overrides set locally are prohibited by the KSQL server "
+                f"(use UNSET to reset their default value): [{name}]",
+            ),
+        )
+    return True
+
+
+def metadata(state: ServerState) -> dict[str, Any]:
+    return {"version": VERSION, "clusterId": "embedded"}
+
+
+def metadata_id(state: ServerState) -> dict[str, Any]:
+    return {
+        "scope": {
+            "path": [],
+            "clusters": {"kafka-cluster": "embedded", "ksql-cluster": state.service_id},
+        },
+        "id": "",
+    }
