@@ -12,7 +12,7 @@ import pyarrow as pa
 
 from ksql import ast
 from ksql.catalog import Catalog
-from ksql.errors import KsqlError, ParseError
+from ksql.errors import KsqlError, ParseError, shift_lines
 from ksql.executor import dispatch
 from ksql.parser import parse, substitute_variables
 from ksql.results import Result
@@ -89,7 +89,7 @@ class Engine:
         scope_vars = dict(self.variables)
         scope_vars.update(variables or {})
         with self.lock:
-            for text in _statements_of(sql):
+            for text, line_offset in _statements_of(sql):
                 statement_text = substitute_variables(text, scope_vars)
                 try:
                     parsed = parse(statement_text)
@@ -100,6 +100,8 @@ class Engine:
                             scope_vars = dict(self.variables)
                             scope_vars.update(variables or {})
                 except KsqlError as error:
+                    # Positions count lines of the whole request, as ksqlDB reports them.
+                    error.message = shift_lines(error.message, line_offset)
                     if error.statement_text is None:
                         error.statement_text = statement_text
                     if isinstance(error, ParseError) and "\nStatement: " not in error.message:
@@ -259,10 +261,11 @@ class Engine:
         self.close()
 
 
-def _statements_of(sql: str) -> list[str]:
-    from ksql.parser import split_statements
+def _statements_of(sql: str) -> list[tuple[str, int]]:
+    """The statements of `sql`, each with the number of lines before it."""
+    from ksql.parser import statements_with_lines
 
-    return [s for s in split_statements(sql) if s.strip() and s.strip() != ";"]
+    return [(s, n) for s, n in statements_with_lines(sql) if s.strip() and s.strip() != ";"]
 
 
 def _read_schema(log) -> pa.Schema:

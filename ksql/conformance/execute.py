@@ -74,15 +74,16 @@ def _run(engine: Engine, case: Case, reopen=None) -> Outcome:
             engine.log.create_topic(name, partitions=int(topic.get("partitions", 1)))
     # Step 2: statements, in order; the first failure ends the run.
     expected_error = case.expected_exception
-    for statement in case.statements:
-        try:
-            engine.execute(statement)
-        except UnsupportedFormatError:
-            raise
-        except KsqlError as error:
-            if expected_error is None:
-                return Outcome("failed", f"statement failed: {_one_line(error.message)}")
-            return _judge_error(expected_error, error)
+    # One script, one statement per line, as ksqlDB's harness submits them (so error positions
+    # count lines from the first statement).
+    try:
+        engine.execute("\n".join(case.statements))
+    except UnsupportedFormatError:
+        raise
+    except KsqlError as error:
+        if expected_error is None:
+            return Outcome("failed", f"statement failed: {_one_line(error.message)}")
+        return _judge_error(expected_error, error)
     # Step 3: inputs, then let every query drain them.
     half = len(case.inputs) // 2 if reopen is not None else len(case.inputs)
     # ksqlDB's harness processes each input before the next one is produced; across several
