@@ -67,3 +67,81 @@ def load_bids(log, topic: str, count: int, *, chunk: int = 250_000) -> None:
         )
         for rb in batch.to_batches(max_chunksize=65536):
             log.append(topic, 0, rb)
+
+
+# --- The rest of the event mix (persons, auctions) and JSON-lines files, for benchmarks/suite.py.
+
+
+def person_table(events: int) -> pa.Table:
+    """The persons among the first `events` events (event id % 50 == 0), as key/value/timestamp.
+
+    Key: the id as JSON; value: a JSON object that also carries the id and `dateTime`, padded
+    to about 200 bytes as in Nexmark. Person ids are 1000 + event // 50.
+    """
+    ts = f"{BASE_TIME_MS} + event * 1000 // {EVENTS_PER_SECOND}"
+    return (
+        duckdb.connect()
+        .sql(
+            f"""
+        SELECT (1000 + event // 50)::VARCHAR::BLOB AS key,
+            to_json(struct_pack(id := 1000 + event // 50,
+                name := 'person' || (event // 50)::VARCHAR,
+                "emailAddress" := 'p' || (event // 50)::VARCHAR || '@example.com',
+                "creditCard" := '1234 5678 9012 ' || lpad((hash(event) % 10000)::VARCHAR, 4, '0'),
+                city := ['Phoenix', 'Portland', 'Seattle', 'Boise'][1 + (hash(event, 1) % 4)::INT],
+                state := ['AZ', 'OR', 'WA', 'ID'][1 + (hash(event, 2) % 4)::INT],
+                "dateTime" := {ts}, extra := repeat('x', 60)))::BLOB AS value,
+            {ts} AS timestamp
+        FROM (SELECT range * 50 AS event FROM range(0, ({events} + 49) // 50))
+        ORDER BY event
+        """
+        )
+        .to_arrow_table()
+    )
+
+
+def auction_table(events: int) -> pa.Table:
+    """The auctions among the first `events` events (event id % 50 in 1..3): key/value/timestamp.
+
+    Ids 1000 + (event // 50) * 3 + event % 50 - 1, the ids `bid_table` bids on; the seller is
+    one of the 10 newest people, so a person often opens an auction within seconds of joining
+    (what Nexmark q8 looks for). Values carry id and `dateTime`, padded to about 300 bytes.
+    """
+    ts = f"{BASE_TIME_MS} + event * 1000 // {EVENTS_PER_SECOND}"
+    return (
+        duckdb.connect()
+        .sql(
+            f"""
+        SELECT (1000 + (event // 50) * 3 + event % 50 - 1)::VARCHAR::BLOB AS key,
+            to_json(struct_pack(id := 1000 + (event // 50) * 3 + event % 50 - 1,
+                "itemName" := 'item' || event::VARCHAR,
+                description := 'an item to sell, number ' || event::VARCHAR,
+                "initialBid" := (hash(event, 3) % 1000)::BIGINT,
+                reserve := (hash(event) % 1000)::BIGINT,
+                "dateTime" := {ts}, expires := {ts} + 20000,
+                seller := 1000 + greatest(0, event // 50 - CAST(hash(event, 1) % 10 AS BIGINT)),
+                category := 10 + (hash(event, 2) % 5)::BIGINT, extra := repeat('x', 60)))::BLOB
+                AS value,
+            {ts} AS timestamp
+        FROM (SELECT range AS event FROM range(0, {events})) WHERE event % 50 BETWEEN 1 AND 3
+        ORDER BY event
+        """
+        )
+        .to_arrow_table()
+    )
+
+
+def write_jsonl(out, tables) -> int:
+    """Write the `value` column of each table as one JSON object per line to `out` (a path or a
+    binary file object); returns the number of lines."""
+    if not hasattr(out, "write"):
+        with open(out, "wb") as f:
+            return write_jsonl(f, tables)
+    lines = 0
+    for table in tables:
+        for chunk in table.column("value").chunks:
+            values = chunk.to_pylist()
+            out.write(b"\n".join(values))
+            out.write(b"\n")
+            lines += len(values)
+    return lines

@@ -22,15 +22,24 @@ RQTT_FILES = (
     "pull-queries-with-struct-star,push-queries,scalable-push-queries"
 )
 
-# Raise this as the server and engine improve; a drop below it is a regression.
-RQTT_REST_FLOOR = 205
+# The whole corpus takes about 10 minutes on 2 cores (a server per file, waits for queries to
+# catch up), too long for every CI run: by default a subset of statements and pull queries (keys,
+# ranges, joined tables) runs; KSQL_RQTT_ALL=1 runs every file.
+RQTT_SUBSET = (
+    "pull-queries-against-ctas-materialized,pull-queries-against-materialized-table-table-joins,"
+    "pull-queries-with-range-scan"
+)
+ALL = os.environ.get("KSQL_RQTT_ALL") == "1"
+
+# Raise these as the server and engine improve; a drop below them is a regression.
+RQTT_REST_FLOOR = 205 if ALL else 42
 
 
 @pytest.mark.skipif(not (CORPUS / "rqtt").is_dir(), reason="conformance corpus not present")
 def test_rqtt_over_rest_pass_count_does_not_drop(tmp_path: Path) -> None:
     report = tmp_path / "rqtt.json"
     command = [sys.executable, "-m", "ksql.conformance", str(CORPUS / "rqtt"), "--server"]
-    command += ["--files", RQTT_FILES, "--json", str(report)]
+    command += ["--files", RQTT_FILES if ALL else RQTT_SUBSET, "--json", str(report)]
     run = subprocess.run(
         command, cwd=ROOT, capture_output=True, text=True, timeout=2400, check=False
     )
