@@ -41,6 +41,10 @@ def decode_json(data: pa.Array, columns: Columns, *, unwrapped: bool) -> DecodeR
         fast = _decode_fast(texts, columns)
         if fast is not None:
             return fast
+    if unwrapped and utf8_errors is None:
+        whole = _decode_whole_numbers(texts, columns)
+        if whole is not None:
+            return whole
     table = _decode_general(texts, columns, unwrapped=unwrapped)
     errors = as_array(table.column("__error"))
     if utf8_errors is not None:
@@ -196,6 +200,27 @@ def _decode_fast(texts: pa.Array, columns: Columns) -> DecodeResult | None:
     slow_errors = as_array(slow.column("__error")).cast(pa.string())
     errors = pc.take(pa.concat_arrays([pa.nulls(n, pa.string()), slow_errors]), indices)
     return _finish(pa.table(merged), errors, columns)
+
+
+_WHOLE_NUMBERS = ("INTEGER", "BIGINT")
+
+
+def _decode_whole_numbers(texts: pa.Array, columns: Columns) -> DecodeResult | None:
+    """A single INT/BIGINT value per record (typically a key): one cast, kept only when every
+    record is exactly the number's text, so nothing needs ksqlDB's coercions."""
+    if len(columns) != 1:
+        return None
+    name, sql_type = columns[0]
+    if not (isinstance(sql_type, PrimitiveType) and sql_type.name in _WHOLE_NUMBERS):
+        return None
+    out = duck.run(
+        f"SELECT TRY_CAST(v AS {sql_type.duckdb()}) AS c0, "
+        "coalesce(v IS NULL OR c0::VARCHAR = v, false) AS ok FROM t",
+        t=pa.table({"v": texts}),
+    )
+    if not pc.all(out.column("ok")).as_py():
+        return None
+    return DecodeResult(pa.table({name: out.column("c0").cast(sql_type.arrow())}), None)
 
 
 def _texts(data: pa.Array) -> tuple[pa.Array, pa.Array | None]:
