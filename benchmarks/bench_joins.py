@@ -24,7 +24,7 @@ import pyarrow as pa
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from nexmark import BASE_TIME_MS, EVENTS_PER_SECOND, bid_table  # noqa: E402
+from nexmark import BASE_TIME_MS, EVENTS_PER_SECOND, append_records, bid_table  # noqa: E402
 
 from ksql.engine import Engine  # noqa: E402
 
@@ -75,20 +75,6 @@ def _sides(events: int) -> tuple[pa.Table, pa.Table]:
     return persons, auctions
 
 
-def _append(engine: Engine, topic: str, table: pa.Table) -> None:
-    headers_type = pa.list_(pa.struct([("key", pa.string()), ("value", pa.binary())]))
-    batch = pa.table(
-        {
-            "key": table.column("key"),
-            "value": table.column("value"),
-            "timestamp": table.column("timestamp").cast(pa.int64()),
-            "headers": pa.nulls(table.num_rows, headers_type),
-        }
-    )
-    for rb in batch.to_batches(max_chunksize=65536):
-        engine.log.append(topic, 0, rb)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--events", type=int, default=2_000_000)
@@ -108,7 +94,7 @@ def main() -> None:
                 if name in topics:
                     table = generate()
                     sizes[name] = table.num_rows
-                    _append(engine, name, table)
+                    append_records(engine.log, name, table)
                     del table
             for ddl in DDL:
                 engine.execute(ddl)

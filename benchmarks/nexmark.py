@@ -54,19 +54,23 @@ def bid_table(start: int, count: int) -> pa.Table:
 
 def load_bids(log, topic: str, count: int, *, chunk: int = 250_000) -> None:
     """Append `count` bid records to partition 0 of `topic`."""
-    headers_type = pa.list_(pa.struct([("key", pa.string()), ("value", pa.binary())]))
     for start in range(0, count, chunk):
-        table = bid_table(start, min(chunk, count - start))
-        batch = pa.table(
-            {
-                "key": table.column("key"),
-                "value": table.column("value"),
-                "timestamp": table.column("timestamp").cast(pa.int64()),
-                "headers": pa.nulls(table.num_rows, headers_type),
-            }
-        )
-        for rb in batch.to_batches(max_chunksize=65536):
-            log.append(topic, 0, rb)
+        append_records(log, topic, bid_table(start, min(chunk, count - start)))
+
+
+def append_records(log, topic: str, table: pa.Table) -> None:
+    """Append generated key/value/timestamp records to partition 0 of `topic`."""
+    headers_type = pa.list_(pa.struct([("key", pa.string()), ("value", pa.binary())]))
+    batch = pa.table(
+        {
+            "key": table.column("key"),
+            "value": table.column("value"),
+            "timestamp": table.column("timestamp").cast(pa.int64()),
+            "headers": pa.nulls(table.num_rows, headers_type),
+        }
+    )
+    for rb in batch.to_batches(max_chunksize=65536):
+        log.append(topic, 0, rb)
 
 
 # --- The rest of the event mix (persons, auctions) and JSON-lines files, for benchmarks/suite.py.

@@ -13,9 +13,8 @@ from __future__ import annotations
 
 import itertools
 import logging
-import threading
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any, Self
 
 import numpy as np
@@ -28,6 +27,7 @@ from ksql.storage.kafka_admin import KafkaTopics
 from ksql.storage.kafka_epoch import EpochProducer
 from ksql.storage.kafka_fetch import KafkaFetcher
 from ksql.storage.kafka_offsets import KafkaOffsetStore
+from ksql.storage.notify import AppendNotifier
 from ksql.storage.partitioner import partition_for_keys
 from ksql.storage.records import normalize
 from ksql.storage.topics import TopicInfo
@@ -35,7 +35,6 @@ from ksql.storage.topics import TopicInfo
 _log = logging.getLogger(__name__)
 _client_log = logging.getLogger("ksql.kafka.client")
 
-AppendListener = Callable[[str, int, int], None]
 FLUSH_TIMEOUT_S = 30.0
 MAX_WAIT_S = 0.2  # appends by other clients are noticed by polling at least this often
 
@@ -43,8 +42,10 @@ MAX_WAIT_S = 0.2  # appends by other clients are noticed by polling at least thi
 CLIENT_PREFIXES = ("security.", "sasl.", "ssl.", "client.", "socket.", "broker.")
 
 
-class KafkaTopicLog:
+class KafkaTopicLog(AppendNotifier):
     """Topics on a Kafka cluster with the embedded TopicLog's interface."""
+
+    max_wait_s = MAX_WAIT_S  # appends by other clients are seen by the next read
 
     def __init__(
         self,
@@ -75,9 +76,7 @@ class KafkaTopicLog:
         self._fetcher = KafkaFetcher(base, f"{topic_prefix}ksql-reader-{uuid.uuid4().hex}")
         self.offsets = KafkaOffsetStore(self._admin, prefix=topic_prefix)
         self._epoch = EpochProducer(bootstrap_servers, dict(client_config or {}))
-        self._cond = threading.Condition()
-        self._seq = 0
-        self._listeners: list[AppendListener] = []
+        self._init_notifier()
         self._sticky = 0
         self._closed = False
 
@@ -296,44 +295,6 @@ class KafkaTopicLog:
 
     def flush(self) -> None:
         self._producer.flush(FLUSH_TIMEOUT_S)
-
-    # Change notification -------------------------------------------------------------------
-
-    @property
-    def append_seq(self) -> int:
-        with self._cond:
-            return self._seq
-
-    def wait_for_append(self, timeout_s: float, since: int | None = None) -> bool:
-        """Sleep until this log appends (after `since`, if given) or a short poll interval
-        passes (appends by other clients are seen by the next read); True if one happened."""
-        with self._cond:
-            seen = self._seq if since is None else since
-            self._cond.wait_for(
-                lambda: self._seq > seen or self._closed, min(timeout_s, MAX_WAIT_S)
-            )
-            return self._seq > seen
-
-    def add_listener(self, listener: AppendListener) -> None:
-        """Call `listener(topic, partition, end_offset)` after every append by this log."""
-        with self._cond:
-            self._listeners.append(listener)
-
-    def remove_listener(self, listener: AppendListener) -> None:
-        with self._cond:
-            self._listeners.remove(listener)
-
-    def _notify(self, events: list | tuple = ()) -> None:
-        with self._cond:
-            self._seq += 1
-            self._cond.notify_all()
-            listeners = list(self._listeners)
-        for listener in listeners:
-            for topic, partition, end in events:
-                try:
-                    listener(topic, partition, end)
-                except Exception:  # noqa: BLE001 - a listener must not fail the append
-                    _log.exception("Topic log listener failed")
 
     # Lifecycle -----------------------------------------------------------------------------
 

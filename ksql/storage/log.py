@@ -24,7 +24,7 @@ import os
 import shutil
 import threading
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Self
 
@@ -33,6 +33,7 @@ import orjson
 import pyarrow as pa
 
 from ksql.errors import ExecutionError, TopicError
+from ksql.storage.notify import AppendNotifier
 from ksql.storage.offsets import OffsetStore
 from ksql.storage.partition import Partition
 from ksql.storage.partitioner import partition_for_keys
@@ -51,7 +52,6 @@ __all__ = [
 _log = logging.getLogger(__name__)
 
 TOPIC_FILE = "topic.json"
-AppendListener = Callable[[str, int, int], None]
 
 
 class _Topic:
@@ -71,7 +71,7 @@ class _Topic:
         return p
 
 
-class TopicLog:
+class TopicLog(AppendNotifier):
     """Topics on local disk with Kafka's offsets, partitioning, retention and compaction."""
 
     def __init__(self, root_dir: str | Path, *, fsync: bool = False) -> None:
@@ -80,9 +80,7 @@ class TopicLog:
         self.root.mkdir(parents=True, exist_ok=True)
         self._lock_fd: int | None = _lock_directory(self.root)
         self._meta = threading.RLock()
-        self._cond = threading.Condition()
-        self._seq = 0
-        self._listeners: list[AppendListener] = []
+        self._init_notifier()
         self._topics: dict[str, _Topic] = {}
         self._closed = False
         self.recovered_bytes = 0
@@ -299,43 +297,6 @@ class TopicLog:
         for t in topics:
             for p in t.partitions:
                 p.sync()
-
-    # Change notification -------------------------------------------------------------------
-
-    @property
-    def append_seq(self) -> int:
-        """Counter bumped on every append; pass it to `wait_for_append(since=...)`."""
-        with self._cond:
-            return self._seq
-
-    def wait_for_append(self, timeout_s: float, since: int | None = None) -> bool:
-        """Sleep until an append happens (after `since`, if given) or timeout; True if one did."""
-        with self._cond:
-            seen = self._seq if since is None else since
-            return self._cond.wait_for(lambda: self._seq > seen or self._closed, timeout_s) and (
-                self._seq > seen
-            )
-
-    def add_listener(self, listener: AppendListener) -> None:
-        """Call `listener(topic, partition, end_offset)` after every append."""
-        with self._cond:
-            self._listeners.append(listener)
-
-    def remove_listener(self, listener: AppendListener) -> None:
-        with self._cond:
-            self._listeners.remove(listener)
-
-    def _notify(self, events: tuple | list = ()) -> None:
-        with self._cond:
-            self._seq += 1
-            self._cond.notify_all()
-            listeners = list(self._listeners)
-        for listener in listeners:
-            for topic, partition, end in events:
-                try:
-                    listener(topic, partition, end)
-                except Exception:  # noqa: BLE001 - a listener must not fail the append
-                    _log.exception("Topic log listener failed")
 
     # Lifecycle -----------------------------------------------------------------------------
 
