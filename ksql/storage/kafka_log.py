@@ -28,7 +28,7 @@ from ksql.storage.kafka_epoch import EpochProducer
 from ksql.storage.kafka_fetch import KafkaFetcher
 from ksql.storage.kafka_offsets import KafkaOffsetStore
 from ksql.storage.notify import AppendNotifier
-from ksql.storage.partitioner import partition_for_keys
+from ksql.storage.placement import place_records
 from ksql.storage.records import normalize
 from ksql.storage.topics import TopicInfo
 
@@ -139,37 +139,15 @@ class KafkaTopicLog(AppendNotifier):
     def produce(self, topic: str, batch: pa.RecordBatch | pa.Table) -> None:
         """Send records placed by their `partition` column, else by Kafka's partitioner."""
         n = self.describe_topic(topic).partitions
-        if isinstance(batch, pa.Table):
-            batch = batch.combine_chunks()
-        explicit = batch.column("partition") if "partition" in batch.schema.names else None
-        records = normalize(batch)
-        rows = records.num_rows
-        if rows == 0:
+        records, parts = place_records(batch, topic, n, lambda: self._next_sticky(n))
+        if records.num_rows == 0:
             return
-        # Step 1: explicit partitions win; -1 marks rows still to place.
-        if explicit is not None:
-            parts = explicit.cast(pa.int32()).fill_null(-1).to_numpy().astype(np.int32)
-        else:
-            parts = np.full(rows, -1, dtype=np.int32)
-        unplaced = parts < 0
-        if unplaced.any():
-            if n == 1:
-                parts[unplaced] = 0
-            else:
-                # Step 2: keyed rows go where murmur2 of the key says (the Java client's choice).
-                hashed = partition_for_keys(records.column("key"), n).fill_null(-1).to_numpy()
-                parts = np.where(unplaced, hashed, parts).astype(np.int32)
-                # Step 3: null keys stick to one partition for the whole call.
-                nulls = parts < 0
-                if nulls.any():
-                    parts[nulls] = self._sticky % n
-                    self._sticky += 1
-        bad = (parts < 0) | (parts >= n)
-        if bad.any():
-            raise TopicError(
-                f"Invalid partition {int(parts[bad][0])} for topic '{topic}' with {n} partitions"
-            )
         self._send(topic, records, parts)
+
+    def _next_sticky(self, n: int) -> int:
+        p = self._sticky % n
+        self._sticky += 1
+        return p
 
     def _send(self, topic: str, records: pa.RecordBatch, parts: np.ndarray) -> dict[int, int]:
         """Produce and wait for acknowledgement; returns the first offset per partition."""

@@ -36,7 +36,7 @@ from ksql.errors import ExecutionError, TopicError
 from ksql.storage.notify import AppendNotifier
 from ksql.storage.offsets import OffsetStore
 from ksql.storage.partition import Partition
-from ksql.storage.partitioner import partition_for_keys
+from ksql.storage.placement import place_records
 from ksql.storage.records import make_records, normalize, read_schema, records_schema
 from ksql.storage.segment import Segment, fsync_dir
 from ksql.storage.topics import TopicConfig, TopicInfo, validate_topic_name
@@ -211,35 +211,10 @@ class TopicLog(AppendNotifier):
         """Append records placed by their `partition` column, else by Kafka's partitioner."""
         t = self._topic(topic)
         n = len(t.partitions)
-        if isinstance(batch, pa.Table):
-            batch = batch.combine_chunks()
-        explicit = batch.column("partition") if "partition" in batch.schema.names else None
-        records = normalize(batch)
+        records, parts = place_records(batch, topic, n, t.next_sticky)
         rows = records.num_rows
         if rows == 0:
             return
-        # Step 1: explicit partitions win; -1 marks rows still to place.
-        if explicit is not None:
-            parts = explicit.cast(pa.int32()).fill_null(-1).to_numpy().astype(np.int32)
-        else:
-            parts = np.full(rows, -1, dtype=np.int32)
-        unplaced = parts < 0
-        if unplaced.any():
-            if n == 1:
-                parts[unplaced] = 0
-            else:
-                # Step 2: keyed rows go where murmur2 of the key says.
-                hashed = partition_for_keys(records.column("key"), n).fill_null(-1).to_numpy()
-                parts = np.where(unplaced, hashed, parts).astype(np.int32)
-                # Step 3: null keys stick to one partition for the whole call.
-                nulls = parts < 0
-                if nulls.any():
-                    parts[nulls] = t.next_sticky()
-        bad = (parts < 0) | (parts >= n)
-        if bad.any():
-            raise TopicError(
-                f"Invalid partition {int(parts[bad][0])} for topic '{topic}' with {n} partitions"
-            )
         # Step 4: split per partition with a stable sort, keeping each partition's order.
         events = []
         if n == 1 or (parts == parts[0]).all():
