@@ -1,4 +1,5 @@
-"""Transient queries: push queries (EMIT CHANGES) as row iterators, pull queries over streams."""
+"""Transient queries: push queries (EMIT CHANGES, over joins too) as row iterators, pull queries
+over streams."""
 
 from __future__ import annotations
 
@@ -14,14 +15,15 @@ import pyarrow.compute as pc
 
 from ksql import ast
 from ksql.analyzer.aggregate import analyze_aggregate, is_aggregation
-from ksql.analyzer.join_select import is_join
+from ksql.analyzer.join_select import analyze_join, is_join
 from ksql.analyzer.select import analyze_select, select_list_sql
 from ksql.catalog import KEY
 from ksql.errors import StatementError
 from ksql.executor.pull_rules import check_key_lookup, check_pull
-from ksql.executor.transient_join import run_join_query
 from ksql.results import QueryColumn, RowsResult, TombstoneRow
 from ksql.runtime.aggregation_query import AggregationQuery
+from ksql.runtime.join_aggregation import JoinAggregationQuery
+from ksql.runtime.join_query import JoinQuery
 from ksql.runtime.runner import TOMBSTONE_OUT, StatelessQuery
 
 _ids = itertools.count()
@@ -29,9 +31,10 @@ _ids = itertools.count()
 
 def run_query(engine, stmt: ast.QueryStatement, text: str, session: dict[str, str]) -> RowsResult:
     query = stmt.query
-    if is_join(query):
-        return run_join_query(engine, stmt, text, session)
     is_pull = query.emit is None
+    join = is_join(query)
+    if join and is_pull:
+        raise StatementError("Pull queries don't support JOIN clauses.")
     if is_pull:
         check_pull(query, session)
         if isinstance(query.from_, ast.SourceRef):
@@ -39,7 +42,7 @@ def run_query(engine, stmt: ast.QueryStatement, text: str, session: dict[str, st
             if target is not None:
                 check_key_lookup(query, target, session)
     aggregation = is_aggregation(query)
-    if not aggregation:
+    if not aggregation and not join:
         query = _expand_windowed_star(query, engine.catalog)
     if aggregation:
         if is_pull:
@@ -48,19 +51,22 @@ def run_query(engine, stmt: ast.QueryStatement, text: str, session: dict[str, st
                 "create a table with CREATE TABLE AS SELECT and query it."
             )
         analysis = analyze_aggregate(query, engine.catalog, session, sink_name=None)
+    elif join:
+        analysis = analyze_join(query, engine.catalog, session, sink_name=None, sink_kind=None)
     else:
         analysis = analyze_select(query, engine.catalog, session, sink_name=None, sink_kind=None)
     source = analysis.source
     if is_pull and source.is_table:
         return _pull_from_table(engine, analysis, text)
-    partitions = engine.log.describe_topic(source.topic).partitions
     reset = session.get("auto.offset.reset", "latest").lower()
-    positions = {}
-    ends = {}
-    for p in range(partitions):
-        ends[p] = engine.log.end_offset(source.topic, p)
-        start = engine.log.start_offset(source.topic, p)
-        positions[p] = start if (is_pull or reset == "earliest") else ends[p]
+    plan = analysis.join if aggregation else getattr(analysis, "plan", None)
+    topics = [i.source.topic for i in plan.inputs] if join else [source.topic]
+    # Where each input starts (ends: where a pull query stops).
+    ends = [{p: engine.log.end_offset(t, p) for p in _partitions(engine, t)} for t in topics]
+    starts = [
+        {p: engine.log.start_offset(t, p) if (is_pull or reset == "earliest") else end[p] for p in end}
+        for t, end in zip(topics, ends, strict=True)
+    ]
     buffer: deque[list] = deque()
 
     names = [c.name for c in analysis.columns]
@@ -91,23 +97,33 @@ def run_query(engine, stmt: ast.QueryStatement, text: str, session: dict[str, st
     query_id = f"transient_{source.name}_{next(_ids)}"
     if _scalable(query, source, aggregation, reset, session):
         query_id = f"SCALABLE_PUSH_QUERY_{uuid.uuid4()}"
-    if aggregation:
+    stateful = aggregation or join
+    if stateful:
         state_dir = engine.data_dir / "state"
         state_dir.mkdir(exist_ok=True)
         state_file = state_dir / f"{query_id}.duckdb"
+    if join:
+        extra = {"properties": session} if aggregation else {}
+        runner = (JoinAggregationQuery if aggregation else JoinQuery)(
+            query_id, analysis, engine.log, engine.processing_log, state_file,
+            emit=emit, positions=starts, **extra,
+        )
+    elif aggregation:
         runner = AggregationQuery(
             query_id, analysis, engine.log, engine.processing_log, state_file,
-            emit=emit, positions=positions, properties=session,
+            emit=emit, positions=starts[0], properties=session,
         )
     else:
         runner = StatelessQuery(
-            query_id, analysis, engine.log, engine.processing_log, emit=emit, positions=positions
+            query_id, analysis, engine.log, engine.processing_log, emit=emit, positions=starts[0]
         )
     stopped = threading.Event()
 
     def close() -> None:
+        if stopped.is_set():
+            return
         stopped.set()
-        if aggregation:
+        if stateful:
             runner.close()
             state_file.unlink(missing_ok=True)
 
@@ -122,7 +138,7 @@ def run_query(engine, stmt: ast.QueryStatement, text: str, session: dict[str, st
                 yield batch
             if finished():
                 return
-            if is_pull and all(runner.reader.positions.get(p, 0) >= ends[p] for p in ends):
+            if is_pull and all(runner.reader.positions.get(p, 0) >= e for p, e in ends[0].items()):
                 return
             if not runner.step():
                 if is_pull:
@@ -160,6 +176,10 @@ def _pull_from_table(engine, analysis, text: str) -> RowsResult:
 def _is_key_ref(expr, keys: set[str]) -> bool:
     """A pull query's output column is a KEY column when it is a source key column as is."""
     return isinstance(expr, ast.ColumnRef) and expr.name in keys
+
+
+def _partitions(engine, topic: str) -> range:
+    return range(engine.log.describe_topic(topic).partitions)
 
 
 def _scalable(query: ast.Query, source, aggregation: bool, reset: str, session) -> bool:
