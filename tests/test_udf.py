@@ -215,7 +215,7 @@ def test_show_and_describe_list_user_functions(tmp_path: Path) -> None:
         assert rows["T_UPTO"][1] == "TABLE" and rows["T_SUMSQ"][1] == "AGGREGATE"
         assert rows["EXPLODE"][1] == "TABLE" and rows["SUBSTRING"][1] == "SCALAR"
         [described] = engine.execute("DESCRIBE FUNCTION t_kind;")
-        assert "T_KIND(xs STRING[])" in described.message
+        assert "T_KIND(xs VARCHAR[])" in described.message  # ksqlDB's type names
         assert "T_KIND(x DOUBLE)" in described.message
         [described] = engine.execute("DESCRIBE FUNCTION t_shout;")
         assert "Upper-case with a bang" in described.message
@@ -355,7 +355,7 @@ def test_rest_fields_of_a_user_function() -> None:
     fields = rest_fields(describe("t_sumsq"))
     assert fields["type"] == "AGGREGATE" and fields["path"].endswith("test_udf.py")
     [variation] = fields["functions"]
-    assert variation["argumentTypes"] == ["INTEGER", "INTEGER"]
+    assert variation["argumentTypes"] == ["INT", "INT"]  # as ksqlDB names parameter types
     assert [a["name"] for a in variation["arguments"]] == ["x", "offset"]
     assert variation["returnType"] == "BIGINT"
 

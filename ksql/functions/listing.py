@@ -1,9 +1,10 @@
 """What SHOW FUNCTIONS and DESCRIBE FUNCTION print: every function, its kind and signatures.
 
-User functions (ksql/udf.py) list their declared signatures, argument names (those of the
-Python function) and return types; built-in scalar functions list their argument counts (their
-types are checked when a call compiles), aggregates their class description. `rest_fields`
-gives the fields of ksqlDB's `describe_function` REST entity.
+Built-in functions list the signatures declared in ksql/functions/declared/ (ksqlDB's
+variations: argument names and types, return type, description); user functions (ksql/udf.py)
+list theirs, with the argument names of the Python function. Types print as ksqlDB prints
+parameter types (VARCHAR, INT, ARRAY<T>, ...). `rest_fields` gives the fields of ksqlDB's
+`describe_function` REST entity.
 """
 
 from __future__ import annotations
@@ -13,8 +14,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from ksql.functions.aggregates import aggregate_registry
+from ksql.functions.declared import Declaration, declared, parse_type, render_type
 from ksql.functions.registry import ScalarFunction, default_registry
-from ksql.functions.signatures import Signature, show_pattern
+from ksql.functions.signatures import Signature
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +50,7 @@ class FunctionInfo:
     description: str
     variations: tuple[Variation, ...]
     path: str = "internal"  # where a user function was defined
+    author: str = ""
 
 
 def _names(fn: Any, count: int, skip: int = 0) -> list[str]:
@@ -69,7 +72,7 @@ def _names(fn: Any, count: int, skip: int = 0) -> list[str]:
 
 def _arguments(signature: Signature, names: list[str]) -> tuple[Argument, ...]:
     return tuple(
-        Argument(name, show_pattern(p), i == signature.variadic)
+        Argument(name, render_type(p), i == signature.variadic)
         for i, (name, p) in enumerate(zip(names, signature.params, strict=True))
     )
 
@@ -78,13 +81,21 @@ def _path(obj: Any) -> str:
     return inspect.getsourcefile(obj) or "user-defined" if callable(obj) else "user-defined"
 
 
-def _arity_arguments(f: ScalarFunction) -> tuple[Argument, ...]:
-    low, high = f.arity
-    count = low if high is None else high
-    args = [Argument(f"arg{i + 1}", "ANY") for i in range(count)]
-    if high is None:
-        args.append(Argument(f"arg{low + 1}", "ANY", variadic=True))
-    return tuple(args)
+def _returns(returns: Any) -> str:
+    return "(varies)" if callable(returns) else render_type(parse_type(str(returns)))
+
+
+def _builtin_info(name: str, kind: str, category: str, d: Declaration) -> FunctionInfo:
+    variations = tuple(
+        Variation(
+            name,
+            tuple(Argument(p.name, render_type(p.type), p.variadic) for p in v.params),
+            render_type(v.returns),
+            v.description,
+        )
+        for v in d.variations
+    )
+    return FunctionInfo(name, kind, category, d.overview, variations, author="Confluent")
 
 
 def _scalar_info(name: str, f: ScalarFunction) -> FunctionInfo:
@@ -92,13 +103,15 @@ def _scalar_info(name: str, f: ScalarFunction) -> FunctionInfo:
 
     user = _FUNCTIONS.get(name)
     if user is None:
-        variation = Variation(name, _arity_arguments(f), "(varies)", f.description)
-        return FunctionInfo(name, f.kind, f.category, f.description, (variation,))
+        d = declared(name)
+        if d is None:
+            return FunctionInfo(name, f.kind, f.category, f.description, ())
+        return _builtin_info(name, f.kind, f.category, d)
     variations = tuple(
         Variation(
             name,
             _arguments(o.signature, _names(o.fn, len(o.signature.params))),
-            "(varies)" if callable(o.returns) else str(o.returns),
+            _returns(o.returns),
             o.description,
         )
         for o in user.overloads
@@ -113,16 +126,20 @@ def _aggregate_info(name: str) -> FunctionInfo | None:
         return None
     overloads = getattr(cls, "overloads", None)
     if overloads is None:
-        doc = (cls.__doc__ or "").strip().splitlines()
-        return FunctionInfo(name, "AGGREGATE", "AGGREGATE", doc[0] if doc else "", ())
+        d = declared(name)
+        if d is None:
+            doc = (cls.__doc__ or "").strip().splitlines()
+            return FunctionInfo(name, "AGGREGATE", "AGGREGATE", doc[0] if doc else "", ())
+        return _builtin_info(name, "AGGREGATE", "AGGREGATE", d)
     variations = []
     for o in overloads:
         names = _names(o.impl.add, len(o.signature.params), skip=2)  # after self, aggregate
         init = _names(o.impl.__init__, len(o.init_params), skip=1)
         args = _arguments(o.signature, names) + tuple(
-            Argument(n, t) for n, t in zip(init, o.init_params, strict=True)
+            Argument(n, render_type(parse_type(t)))
+            for n, t in zip(init, o.init_params, strict=True)
         )
-        variations.append(Variation(name, args, o.returns, o.description))
+        variations.append(Variation(name, args, _returns(o.returns), o.description))
     description = next((o.description for o in overloads if o.description), "")
     path = _path(overloads[0].impl) if overloads else "user-defined"
     return FunctionInfo(name, "AGGREGATE", "USER", description, tuple(variations), path)
@@ -143,16 +160,14 @@ def list_functions() -> list[FunctionInfo]:
 
 
 def render(info: FunctionInfo) -> str:
-    """DESCRIBE FUNCTION as text, in the shape of ksqlDB's CLI output."""
-    lines = [
-        f"Name        : {info.name}",
-        "Author      : ",
-        "Version     : ",
-        f"Overview    : {info.description}",
-        f"Type        : {info.type}",
-        f"Jar         : {info.path}",
-        "Variations  : ",
-    ]
+    """DESCRIBE FUNCTION as text, in the shape of ksqlDB's CLI output (which leaves out an
+    empty author, version or overview; long lines are not wrapped here)."""
+    lines = [f"Name        : {info.name}"]
+    if info.author:
+        lines.append(f"Author      : {info.author}")
+    if info.description:
+        lines.append(f"Overview    : {info.description}")
+    lines += [f"Type        : {info.type}", f"Jar         : {info.path}", "Variations  : "]
     for v in info.variations:
         lines += ["", f"\tVariation   : {v.signature}", f"\tReturns     : {v.return_type}"]
         if v.description:
@@ -165,7 +180,7 @@ def rest_fields(info: FunctionInfo) -> dict[str, Any]:
     return {
         "name": info.name,
         "description": info.description,
-        "author": "",
+        "author": info.author,
         "version": "",
         "path": info.path,
         "functions": [
