@@ -16,6 +16,7 @@ from ksql.errors import KsqlError, ParseError, shift_lines
 from ksql.executor import dispatch
 from ksql.parser import parse, substitute_variables
 from ksql.results import Result
+from ksql.runtime.aggregate import CACHE_PROPERTY
 from ksql.runtime.materialize import Materializations
 from ksql.runtime.processing_log import ProcessingLog
 from ksql.storage.kafka_backend import open_topic_log
@@ -25,6 +26,9 @@ DEFAULT_PROPERTIES: dict[str, str] = {
     "ksql.service.id": "default_",
     "ksql.persistence.default.format.key": "KAFKA",
     "auto.offset.reset": "latest",
+    # ksqlDB's record cache: updates to one key of a table within a micro-batch are emitted
+    # once (0 emits every update, as ksqlDB's test harnesses run).
+    CACHE_PROPERTY: "10000000",
 }
 
 COMMAND_LOG = "commands.jsonl"

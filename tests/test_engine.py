@@ -93,7 +93,8 @@ def test_unknown_column_is_a_clear_error(tmp_path: Path) -> None:
 
 def test_group_by_counts_per_record_and_survives_restart(tmp_path: Path) -> None:
     ddl = "CREATE TABLE totals AS SELECT item, COUNT(*) AS n, SUM(qty) AS qty FROM orders GROUP BY item;"
-    with Engine(tmp_path, properties={"auto.offset.reset": "earliest"}) as engine:
+    per_record = {"auto.offset.reset": "earliest", "ksql.streams.cache.max.bytes.buffering": "0"}
+    with Engine(tmp_path, properties=per_record) as engine:
         engine.execute(STREAM)
         engine.execute(
             "INSERT INTO orders (id, item, qty) VALUES (1, 'apple', 3);"
@@ -108,6 +109,31 @@ def test_group_by_counts_per_record_and_survives_restart(tmp_path: Path) -> None
         engine.run_until_idle()
         assert values_of(engine, "TOTALS")[-1] == {"N": 3, "QTY": 12}
         assert len(values_of(engine, "TOTALS")) == 3
+
+
+def test_record_cache_emits_each_key_once_per_batch(tmp_path: Path) -> None:
+    """ksqlDB's default record cache: updates to one key within a commit collapse into one
+    output record; `cache.max.bytes.buffering` = 0 emits every update."""
+    ddl = "CREATE TABLE totals AS SELECT item, COUNT(*) AS n, SUM(qty) AS qty FROM orders GROUP BY item;"
+    inserts = "".join(
+        f"INSERT INTO orders (id, item, qty) VALUES ({i}, '{item}', {qty});"
+        for i, (item, qty) in enumerate([("apple", 3), ("pear", 1), ("apple", 4), ("pear", 2)])
+    )
+    for cache, expected in (
+        (None, [{"N": 2, "QTY": 7}, {"N": 2, "QTY": 3}]),
+        ("0", [{"N": 1, "QTY": 3}, {"N": 1, "QTY": 1}, {"N": 2, "QTY": 7}, {"N": 2, "QTY": 3}]),
+    ):
+        props = {"auto.offset.reset": "earliest"}
+        if cache is not None:
+            props["cache.max.bytes.buffering"] = cache
+        with Engine(tmp_path / f"cache-{cache}", properties=props) as engine:
+            engine.execute(STREAM)
+            engine.execute(inserts)
+            engine.execute(ddl)
+            engine.run_until_idle()
+            assert values_of(engine, "TOTALS") == expected
+            [result] = engine.execute("SELECT * FROM totals;")
+            assert sorted(result.rows) == [["apple", 2, 7], ["pear", 2, 3]]
 
 
 def test_pull_queries_read_the_materialized_table(tmp_path: Path) -> None:

@@ -24,6 +24,7 @@ from ksql.conformance.rest_server import HttpResult, ServerProcess
 from ksql.engine import Engine
 from ksql.errors import KsqlError
 from ksql.parser import parse
+from ksql.runtime.aggregate import CACHE_PROPERTY
 
 ERROR_TYPES = {
     "KsqlStatementErrorMessage": ("statement_error",),
@@ -42,7 +43,11 @@ def run_case_rest(case: Case, server: ServerProcess) -> Outcome:
     if fmt is not None:
         return Outcome("skipped", f"format {fmt} is not supported yet")
     with tempfile.TemporaryDirectory(prefix="ksql-rqtt-shadow-") as tmp:
-        shadow = Engine(tmp, properties={"auto.offset.reset": "earliest"}, auto_create_topics=True)
+        shadow = Engine(
+            tmp,
+            properties={"auto.offset.reset": "earliest", CACHE_PROPERTY: "0"},
+            auto_create_topics=True,
+        )
         try:
             return _run(case, server, shadow)
         except UnsupportedFormatError as error:

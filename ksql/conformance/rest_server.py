@@ -19,6 +19,7 @@ from typing import Any
 # The server defaults ksqlDB's REST harness (RestQueryTranslationTest) runs with.
 SERVER_PROPERTIES = """\
 ksql.streams.auto.offset.reset=earliest
+ksql.streams.cache.max.bytes.buffering=0
 ksql.query.pull.table.scan.enabled=true
 ksql.query.pull.limit.clause.enabled=true
 ksql.query.push.v2.enabled=true

@@ -30,6 +30,8 @@ import pyarrow as pa
 
 from ksql.functions.aggregates.base import AggregateFunction
 from ksql.runtime import windows as W
+from ksql.runtime.aggregate_records import RecordByRecord
+from ksql.runtime.sessions import fold_sessions, foldable
 from ksql.storage.state import StateStore
 from ksql.types import SqlType
 from ksql.types import quote_identifier as q
@@ -52,7 +54,7 @@ class AggregateSpec:
     output: str
 
 
-class AggregateOperator:
+class AggregateOperator(RecordByRecord):
     """Group-by aggregation with optional TUMBLING/HOPPING/SESSION window and EMIT FINAL."""
 
     def __init__(
@@ -72,6 +74,9 @@ class AggregateOperator:
         self.emit_final = emit_final and window is not None
         self.properties = dict(properties or {})
         self.grace_ms = W.effective_grace_ms(window, self.emit_final) if window else 0
+        # Only each group's last state per batch is emitted (ksqlDB's record cache), or none
+        # (EMIT FINAL): the batch then folds with one GROUP BY instead of running totals.
+        self.last_only = self.emit_final or record_cache_enabled(self.properties)
         self.group_names = self.key_names + ([WINDOWSTART] if window else [])
         # State columns per aggregate: (column name, type).
         self.state_cols: list[list[tuple[str, SqlType]]] = [
@@ -127,13 +132,49 @@ class AggregateOperator:
         sessions = self.window is not None and self.window.is_session
         python_only = any(s.function.python_only for s in self.aggs)  # user aggregates
         undo_in_python = has_undo and not all(s.function.sql_undo for s in self.aggs)
-        if sessions or python_only or undo_in_python:
+        if sessions and self.last_only and not python_only and foldable(self, ts, st):
+            out = fold_sessions(self, batch, ts, st)
+        elif sessions or python_only or undo_in_python:
+            before = self._stored_sessions(batch) if sessions and self.last_only else None
             out = self._process_python(batch, ts, st, sign, emit, ordinal0)
+            if self.last_only and not self.emit_final:
+                out = self._last_rows(out, before)
         else:
             out = self._process_sql(batch, ts, st, sign, emit, ordinal0)
         self.store.set_meta("stream_time_ms", int(st[-1]))
         self.store.set_meta("ordinal", ordinal0 + n)
         return out
+
+    def _stored_sessions(self, batch: pa.Table) -> set[tuple[Any, ...]]:
+        """(key..., start, end) of the stored sessions of the batch's keys."""
+        stored = self.store.get(batch.select(self.key_names), self.key_names)
+        return set(zip(*(stored.column(c).to_pylist() for c in self._identity())))
+
+    def _identity(self) -> list[str]:
+        """Columns that name one output row's table entry: key and window (its end too for
+        sessions, whose bounds change as they merge)."""
+        if self.window is None:
+            return self.key_names
+        if self.window.is_session:
+            return self.key_names + [WINDOWSTART, WINDOWEND]
+        return self.key_names + [WINDOWSTART]
+
+    def _last_rows(self, out: pa.Table, before: set[tuple[Any, ...]] | None) -> pa.Table:
+        """The last output row per table entry, in order of those rows (the record cache). A
+        session deleted within the batch is dropped unless it was stored before (`before`)."""
+        if out.num_rows < 2 and before is None:
+            return out
+        index = pa.array(np.arange(out.num_rows, dtype=np.int64))
+        ident = self._identity()
+        last = out.select(ident).append_column("__i", index).group_by(ident, use_threads=False)
+        rows = np.sort(last.aggregate([("__i", "max")]).column("__i_max").to_numpy())
+        kept = out.take(pa.array(rows))
+        if before is None:
+            return kept
+        idents = zip(*(kept.column(c).to_pylist() for c in ident))
+        tomb = kept.column(TOMBSTONE).to_pylist()
+        keep = [not dead or i in before for i, dead in zip(idents, tomb)]
+        return kept.filter(pa.array(keep))
 
     def _emit_mask(self, batch: pa.Table) -> np.ndarray:
         """False on an undo row directly followed by the add of the same update into the same
@@ -204,9 +245,12 @@ class AggregateOperator:
                 if self.emit_final
                 else self.output_schema().empty_table()
             )
-        result = self._run_sql(inp)
+        grouped = self.last_only and all(
+            s.function.group_sql([q(a) for a in s.args], "__sign") is not None for s in self.aggs
+        )
+        result = self._run_grouped(inp) if grouped else self._run_sql(inp)
         # Store each group's last state.
-        last = result.filter(result.column("__last"))
+        last = result if grouped else result.filter(result.column("__last"))
         state_names = [c for cols in self.state_cols for c, _ in cols]
         store_cols = (
             self.group_names + ([WINDOWEND] if self.window else []) + state_names + [ROWTIME]
@@ -218,8 +262,9 @@ class AggregateOperator:
         if self.emit_final:
             return self._final_rows(st, accepted_start_max)
         self._purge(int(st[-1]))
-        out = result.filter(result.column("__emit"))
-        return self._shape_output(out)
+        if self.last_only:
+            return self._shape_output(last)
+        return self._shape_output(result.filter(result.column("__emit")))
 
     def _run_sql(self, inp: pa.Table) -> pa.Table:
         con = self.store.con
@@ -267,6 +312,44 @@ WITH j AS (
 )
 SELECT * EXCLUDE (ROWTIME), __rt AS ROWTIME, {", ".join(results)} FROM m
 ORDER BY __seq{", WINDOWSTART" if self.window else ""}
+"""
+
+    def _run_grouped(self, inp: pa.Table) -> pa.Table:
+        """Each group's state after the batch, one row per group in order of its last row."""
+        con = self.store.con
+        con.register("__inp", inp)
+        try:
+            return self.store.sql(self._grouped_sql())
+        finally:
+            con.unregister("__inp")
+
+    def _grouped_sql(self) -> str:
+        group = self.group_names + ([WINDOWEND] if self.window else [])
+        match = " AND ".join(f"g.{q(c)} IS NOT DISTINCT FROM s.{q(c)}" for c in self.group_names)
+        partials: list[str] = []
+        merged: list[str] = []
+        results: list[str] = []
+        for spec, cols in zip(self.aggs, self.state_cols):
+            fn = spec.function
+            p_names = [f"__p_{c}" for c, _ in cols]
+            exprs = fn.group_sql([q(a) for a in spec.args], "__sign") or []
+            partials += [f"{e} AS {q(nm)}" for e, nm in zip(exprs, p_names)]
+            m_exprs = fn.merge_sql([f"s.{q(c)}" for c, _ in cols], [q(nm) for nm in p_names])
+            merged += [f"CAST({e} AS {t.duckdb()}) AS {q(c)}" for e, (c, t) in zip(m_exprs, cols)]
+            r = fn.result_sql([q(c) for c, _ in cols])
+            results.append(f"CAST({r} AS {fn.result_type().duckdb()}) AS {q(spec.output)}")
+        group_list = ", ".join(q(c) for c in group)
+        order = "__seq" + (f", {WINDOWSTART}" if self.window else "")
+        return f"""
+WITH g AS (
+  SELECT {group_list}, {", ".join(partials)}, max(ROWTIME) AS __prt, max(__seq) AS __seq
+  FROM __inp GROUP BY {group_list}
+), m AS (
+  SELECT {", ".join(f"g.{q(c)}" for c in group)}, g.__seq, {", ".join(merged)},
+    CAST(greatest(s.{q(ROWTIME)}, g.__prt) AS BIGINT) AS {ROWTIME}
+  FROM g LEFT JOIN {{table}} s ON {match}
+)
+SELECT *, {", ".join(results)} FROM m ORDER BY {order}
 """
 
     def _shape_output(self, t: pa.Table) -> pa.Table:
@@ -338,193 +421,21 @@ ORDER BY __seq{", WINDOWSTART" if self.window else ""}
             cond += f" AND {EMITTED}"
         self.store.delete_where(cond)
 
-    # --- per-record path (sessions, collection undo) ----------------------------------------
-    def _process_python(
-        self,
-        batch: pa.Table,
-        ts: np.ndarray,
-        st: np.ndarray,
-        sign: np.ndarray,
-        emit: np.ndarray,
-        ordinal0: int,
-    ) -> pa.Table:
-        n = batch.num_rows
-        key_lists = [batch.column(k).to_pylist() for k in self.key_names]
-        keys = list(zip(*key_lists)) if key_lists else [() for _ in range(n)]
-        arg_lists = [[batch.column(a).to_pylist() for a in s.args] for s in self.aggs]
-        fns = [s.function for s in self.aggs]
-        out: list[dict[str, Any]] = []
-        if self.window is not None and self.window.is_session:
-            self._sessions(batch, keys, arg_lists, ts, st, fns, ordinal0, out)
-        elif self.window is not None:  # time windows with user aggregates
-            from ksql.runtime.python_windows import time_windows
 
-            accepted = time_windows(self, keys, arg_lists, ts, st, fns, ordinal0, out)
-            if self.emit_final:
-                return self._final_rows(st, accepted)
-            self._purge(int(st[-1]))
-        else:
-            self._groups(batch, keys, arg_lists, ts, sign, emit, fns, ordinal0, out)
-        return self._rows_to_table(out)
+CACHE_PROPERTY = "ksql.streams.cache.max.bytes.buffering"
 
-    def _load_states(
-        self, rows: pa.Table
-    ) -> list[tuple[tuple[Any, ...], list[tuple[Any, ...]], int, dict[str, Any]]]:
-        """Stored rows as (key, per-aggregate state tuples, rowtime, extra columns)."""
-        cols = {c: rows.column(c).to_pylist() for c in rows.column_names}
-        out = []
-        for r in range(rows.num_rows):
-            key = tuple(cols[k][r] for k in self.key_names)
-            states = [tuple(cols[c][r] for c, _ in sc) for sc in self.state_cols]
-            extra = {c: cols[c][r] for c in (WINDOWSTART, WINDOWEND, EMITTED) if c in cols}
-            out.append((key, states, cols[ROWTIME][r], extra))
-        return out
 
-    def _states_table(
-        self, entries: list[tuple[tuple[Any, ...], list[tuple[Any, ...]], int, dict[str, Any]]]
-    ) -> pa.Table:
-        schema = self._store_schema()
-        data: dict[str, list[Any]] = {f.name: [] for f in schema}
-        for key, states, rt, extra in entries:
-            for k, v in zip(self.key_names, key):
-                data[k].append(v)
-            for sc, state in zip(self.state_cols, states):
-                for (c, _), v in zip(sc, state):
-                    data[c].append(v)
-            data[ROWTIME].append(rt)
-            data[EMITTED].append(extra.get(EMITTED, False))
-            if self.window:
-                data[WINDOWSTART].append(extra[WINDOWSTART])
-                data[WINDOWEND].append(extra[WINDOWEND])
-        return pa.Table.from_arrays([pa.array(data[f.name], f.type) for f in schema], schema=schema)
-
-    def _key_table(self, keys: list[tuple[Any, ...]]) -> pa.Table:
-        uniq = list(dict.fromkeys(keys))
-        return pa.Table.from_arrays(
-            [pa.array([k[i] for k in uniq], t.arrow()) for i, (_, t) in enumerate(self.keys)],
-            names=self.key_names,
-        )
-
-    def _groups(self, batch, keys, arg_lists, ts, sign, emit, fns, ordinal0, out) -> None:  # type: ignore[no-untyped-def]
-        stored = self.store.get(self._key_table(keys), self.key_names) if keys else None
-        groups: dict[tuple[Any, ...], tuple[list[tuple[Any, ...]], int | None]] = {}
-        if stored is not None:
-            for key, states, rt, _ in self._load_states(stored):
-                groups[key] = (states, rt)
-        for r, key in enumerate(keys):
-            states, rt = groups.get(key, ([f.initialize() for f in fns], None))
-            new_states = []
-            for i, f in enumerate(fns):
-                args = tuple(col[r] for col in arg_lists[i])
-                new_states.append(
-                    f.add(states[i], args, ordinal0 + r) if sign[r] > 0 else f.undo(states[i], args)
-                )
-            rt = int(ts[r]) if rt is None else max(rt, int(ts[r]))
-            groups[key] = (new_states, rt)
-            if emit[r]:
-                out.append(self._row(key, new_states, rt, fns))
-        self.store.upsert(self._states_table([(k, s, rt, {}) for k, (s, rt) in groups.items()]))
-
-    def _row(self, key, states, rt, fns, window=None, tombstone=False) -> dict[str, Any]:  # type: ignore[no-untyped-def]
-        row: dict[str, Any] = dict(zip(self.key_names, key))
-        if window is not None:
-            row[WINDOWSTART], row[WINDOWEND] = window
-        for spec, f, s in zip(self.aggs, fns, states):
-            row[spec.output] = None if tombstone else f.result(s)
-        row[ROWTIME] = rt
-        row[TOMBSTONE] = tombstone
-        return row
-
-    def _sessions(self, batch, keys, arg_lists, ts, st, fns, ordinal0, out) -> None:  # type: ignore[no-untyped-def]
-        assert self.window is not None
-        gap, grace = self.window.gap_ms, self.grace_ms
-        # key -> list of [start, end, states, emitted]
-        sessions: dict[tuple[Any, ...], list[list[Any]]] = {}
-        loaded = self.store.get(self._key_table(keys), self.key_names)
-        if self.emit_final:
-            pending = self.store.scan(f"NOT {EMITTED}")
-            loaded = pa.concat_tables([loaded, pending]) if pending.num_rows else loaded
-        seen: set[tuple[Any, ...]] = set()
-        for key, states, _rt, extra in self._load_states(loaded):
-            ident = key + (extra[WINDOWSTART],)
-            if ident in seen:
-                continue
-            seen.add(ident)
-            sessions.setdefault(key, []).append(
-                [extra[WINDOWSTART], extra[WINDOWEND], states, extra[EMITTED]]
-            )
-        deleted: list[tuple[tuple[Any, ...], int]] = []
-        for r, key in enumerate(keys):
-            t, now = int(ts[r]), int(st[r])
-            close = now - gap - grace
-            mine = sorted(sessions.get(key, []), key=lambda s: s[0])
-            mine = [s for s in mine if s[1] >= close or (self.emit_final and not s[3])]
-            overlapping = [s for s in mine if s[1] >= close and s[0] - gap <= t <= s[1] + gap]
-            start = min([t] + [s[0] for s in overlapping])
-            end = max([t] + [s[1] for s in overlapping])
-            if end < close:
-                continue  # late: the merged session is already closed
-            agg = [f.initialize() for f in fns]
-            for s in overlapping:
-                agg = [f.merge(a, b) for f, a, b in zip(fns, agg, s[2])]
-            agg = [
-                f.add(a, tuple(col[r] for col in arg_lists[i]), ordinal0 + r)
-                for i, (f, a) in enumerate(zip(fns, agg))
-            ]
-            for s in overlapping:
-                if (s[0], s[1]) != (start, end):
-                    mine.remove(s)
-                    deleted.append((key, s[0]))
-                    if not self.emit_final:
-                        out.append(self._row(key, s[2], s[1], fns, (s[0], s[1]), tombstone=True))
-            mine = [s for s in mine if (s[0], s[1]) != (start, end)]
-            mine.append([start, end, agg, False])
-            sessions[key] = mine
-            if not self.emit_final:
-                out.append(self._row(key, agg, end, fns, (start, end)))
-            else:
-                self._emit_closed_sessions(sessions, now, fns, out)
-        # Persist: delete replaced sessions, upsert current ones.
-        if deleted:
-            del_tbl = pa.Table.from_arrays(
-                [
-                    pa.array([k[i] for k, _ in deleted], t.arrow())
-                    for i, (_, t) in enumerate(self.keys)
-                ]
-                + [pa.array([s for _, s in deleted], pa.int64())],
-                names=self.key_names + [WINDOWSTART],
-            )
-            self.store.delete(del_tbl)
-        entries = [
-            (key, s[2], s[1], {WINDOWSTART: s[0], WINDOWEND: s[1], EMITTED: s[3]})
-            for key, lst in sessions.items()
-            for s in lst
-        ]
-        if entries:
-            self.store.upsert(self._states_table(entries))
-        last_st = int(st[-1])
-        self.store.delete_where(
-            f"{WINDOWEND} + {gap} + {grace} <= {last_st} AND ({EMITTED} OR {str(not self.emit_final).lower()})"
-        )
-
-    def _emit_closed_sessions(self, sessions, now, fns, out) -> None:  # type: ignore[no-untyped-def]
-        assert self.window is not None
-        close = now - self.window.gap_ms - self.grace_ms
-        ready = [
-            (s[1], s[0], key, s)
-            for key, lst in sessions.items()
-            for s in lst
-            if not s[3] and s[1] < close
-        ]
-        for _end, _start, key, s in sorted(ready, key=lambda x: (x[0], x[1])):
-            s[3] = True
-            out.append(self._row(key, s[2], s[1], fns, (s[0], s[1])))
-
-    def _rows_to_table(self, rows: list[dict[str, Any]]) -> pa.Table:
-        schema = self.output_schema()
-        return pa.Table.from_arrays(
-            [pa.array([r.get(f.name) for r in rows], f.type) for f in schema], schema=schema
-        )
+def record_cache_enabled(properties: dict[str, str]) -> bool:
+    """True when ksqlDB's record cache is on (`cache.max.bytes.buffering` > 0): a table's
+    updates to one key within a commit (here: a micro-batch) are emitted as one."""
+    for key in ("cache.max.bytes.buffering", CACHE_PROPERTY):
+        value = properties.get(key)
+        if value is not None:
+            try:
+                return int(value) > 0
+            except ValueError:
+                return False
+    return False
 
 
 def result_rows(table: pa.Table) -> list[dict[str, Any]]:

@@ -5,7 +5,9 @@ An aggregate describes itself twice over the same state columns:
 - as DuckDB SQL, for the vectorized operator: `partial_sql` gives, per state column, a window
   expression over the batch (the running partial state of the group up to and including the
   row), `merge_sql` combines a stored state (possibly NULL: no state yet) with a partial, and
-  `result_sql` turns a state into the result;
+  `result_sql` turns a state into the result. Aggregates whose partial does not depend on row
+  order also give `group_sql`: the same partial as a plain aggregate over all of a group's rows
+  (GROUP BY), used when only each group's last state is emitted (record cache, EMIT FINAL);
 - as Python (`initialize` / `add` / `undo` / `merge` / `result` on a tuple of state values), for
   the per-record paths: session windows and table retractions of collection aggregates.
 
@@ -58,9 +60,24 @@ class AggregateFunction:
         """Running partial state per row: window expressions using `OVER {window}`.
 
         `sign` is the SQL of the row's sign (+1 add, -1 undo); `ordinal` a strictly increasing
-        per-operator row number (for stable tie-breaking).
+        per-operator row number (for stable tie-breaking). By default the `group_sql`
+        aggregates, each over the window.
         """
-        raise NotImplementedError
+        grouped = self.group_sql(args, sign)
+        if grouped is None:
+            raise NotImplementedError
+        return [f"{e} OVER {window}" for e in grouped]
+
+    def group_sql(self, args: list[str], sign: str) -> list[str] | None:
+        """The partial state of all of a group's rows as plain aggregates (for GROUP BY), or
+        None when the partial depends on row order (first/last values, lists). A row whose
+        arguments are all NULL and whose sign is 0 must leave the partial unchanged."""
+        return None
+
+    def combine_sql(self, state: list[str]) -> list[str] | None:
+        """Several states (e.g. of sessions a record merges) combined into one, as plain
+        aggregates over the state columns (NULL states ignored); None when not expressible."""
+        return None
 
     def merge_sql(self, stored: list[str], partial: list[str]) -> list[str]:
         raise NotImplementedError

@@ -19,10 +19,13 @@ class Count(AggregateFunction):
     def state_types(self) -> list[tuple[str, SqlType]]:
         return [("n", BIGINT)]
 
-    def partial_sql(self, args: list[str], sign: str, window: str, ordinal: str) -> list[str]:
+    def group_sql(self, args: list[str], sign: str) -> list[str]:
         if not args:
-            return [f"sum({sign}) OVER {window}"]
-        return [f"sum(CASE WHEN {args[0]} IS NULL THEN 0 ELSE {sign} END) OVER {window}"]
+            return [f"sum({sign})"]
+        return [f"sum(CASE WHEN {args[0]} IS NULL THEN 0 ELSE {sign} END)"]
+
+    def combine_sql(self, state: list[str]) -> list[str]:
+        return [f"sum({state[0]})"]
 
     def merge_sql(self, stored: list[str], partial: list[str]) -> list[str]:
         return [f"CAST(coalesce({stored[0]}, 0) + coalesce({partial[0]}, 0) AS BIGINT)"]

@@ -20,8 +20,11 @@ class _Extreme(AggregateFunction):
     def state_types(self) -> list[tuple[str, SqlType]]:
         return [("v", self.arg_types[0])]
 
-    def partial_sql(self, args: list[str], sign: str, window: str, ordinal: str) -> list[str]:
-        return [f"{self.sql_fn}({args[0]}) OVER {window}"]
+    def group_sql(self, args: list[str], sign: str) -> list[str]:
+        return [f"{self.sql_fn}({args[0]})"]
+
+    def combine_sql(self, state: list[str]) -> list[str]:
+        return [f"{self.sql_fn}({state[0]})"]
 
     def merge_sql(self, stored: list[str], partial: list[str]) -> list[str]:
         s, p = stored[0], partial[0]

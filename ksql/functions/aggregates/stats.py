@@ -25,13 +25,16 @@ class _Moments(AggregateFunction):
     def state_types(self) -> list[tuple[str, SqlType]]:
         return [("n", BIGINT), ("s", DOUBLE), ("ss", DOUBLE)]
 
-    def partial_sql(self, args: list[str], sign: str, window: str, ordinal: str) -> list[str]:
+    def group_sql(self, args: list[str], sign: str) -> list[str]:
         x = f"CAST({args[0]} AS DOUBLE)"
         return [
-            f"sum(CASE WHEN {args[0]} IS NULL THEN 0 ELSE {sign} END) OVER {window}",
-            f"sum({sign} * {x}) OVER {window}",
-            f"sum({sign} * {x} * {x}) OVER {window}",
+            f"sum(CASE WHEN {args[0]} IS NULL THEN 0 ELSE {sign} END)",
+            f"sum({sign} * {x})",
+            f"sum({sign} * {x} * {x})",
         ]
+
+    def combine_sql(self, state: list[str]) -> list[str]:
+        return [f"sum({s})" for s in state]
 
     def merge_sql(self, stored: list[str], partial: list[str]) -> list[str]:
         return [
@@ -111,13 +114,16 @@ class Correlation(AggregateFunction):
     def state_types(self) -> list[tuple[str, SqlType]]:
         return [("n", BIGINT)] + [(s, DOUBLE) for s in self._suffixes[1:]]
 
-    def partial_sql(self, args: list[str], sign: str, window: str, ordinal: str) -> list[str]:
+    def group_sql(self, args: list[str], sign: str) -> list[str]:
         both = f"({args[0]} IS NOT NULL AND {args[1]} IS NOT NULL)"
         x, y = f"CAST({args[0]} AS DOUBLE)", f"CAST({args[1]} AS DOUBLE)"
         terms = [x, y, f"{x} * {x}", f"{y} * {y}", f"{x} * {y}"]
-        out = [f"sum(CASE WHEN {both} THEN {sign} ELSE 0 END) OVER {window}"]
-        out += [f"sum(CASE WHEN {both} THEN {sign} * {t} END) OVER {window}" for t in terms]
+        out = [f"sum(CASE WHEN {both} THEN {sign} ELSE 0 END)"]
+        out += [f"sum(CASE WHEN {both} THEN {sign} * {t} END)" for t in terms]
         return out
+
+    def combine_sql(self, state: list[str]) -> list[str]:
+        return [f"sum({s})" for s in state]
 
     def merge_sql(self, stored: list[str], partial: list[str]) -> list[str]:
         out = [f"CAST(coalesce({stored[0]}, 0) + coalesce({partial[0]}, 0) AS BIGINT)"]

@@ -19,8 +19,11 @@ class Sum(AggregateFunction):
     def state_types(self) -> list[tuple[str, SqlType]]:
         return [("sum", self.arg_types[0])]
 
-    def partial_sql(self, args: list[str], sign: str, window: str, ordinal: str) -> list[str]:
-        return [f"sum({sign} * {args[0]}) OVER {window}"]
+    def group_sql(self, args: list[str], sign: str) -> list[str]:
+        return [f"sum({sign} * {args[0]})"]
+
+    def combine_sql(self, state: list[str]) -> list[str]:
+        return [f"sum({state[0]})"]
 
     def merge_sql(self, stored: list[str], partial: list[str]) -> list[str]:
         t = self.arg_types[0].duckdb()
@@ -58,12 +61,15 @@ class Avg(AggregateFunction):
     def state_types(self) -> list[tuple[str, SqlType]]:
         return [("sum", DOUBLE), ("n", BIGINT)]
 
-    def partial_sql(self, args: list[str], sign: str, window: str, ordinal: str) -> list[str]:
+    def group_sql(self, args: list[str], sign: str) -> list[str]:
         x = args[0]
         return [
-            f"sum({sign} * CAST({x} AS DOUBLE)) OVER {window}",
-            f"sum(CASE WHEN {x} IS NULL THEN 0 ELSE {sign} END) OVER {window}",
+            f"sum({sign} * CAST({x} AS DOUBLE))",
+            f"sum(CASE WHEN {x} IS NULL THEN 0 ELSE {sign} END)",
         ]
+
+    def combine_sql(self, state: list[str]) -> list[str]:
+        return [f"sum({state[0]})", f"sum({state[1]})"]
 
     def merge_sql(self, stored: list[str], partial: list[str]) -> list[str]:
         return [
