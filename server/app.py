@@ -19,12 +19,14 @@ from server.queries import handle_query
 from server.requests import optional_map, read_json, required_str
 from server.state import ServerState
 from server.statements import run_statements
+from server.tuning import tune_runtime
 
 _log = logging.getLogger("ksql.server")
 
 
 def create_app(state: ServerState) -> Any:
     """FastAPI for the request/response routes; /inserts-stream is raw ASGI (full duplex)."""
+    tune_runtime()
     api = FastAPI(title="ksql-server", docs_url=None, redoc_url=None, openapi_url=None)
     api.state.server = state
     _routes(api, state)

@@ -1,13 +1,21 @@
-"""Identical push queries share one running query: many clients, one read and decode.
+"""Identical push queries share one running query: many clients, one read, decode and encode.
 
 Dashboards open the same `SELECT ... EMIT CHANGES` many times. A push query that reads from
 the latest offset and has no LIMIT is keyed by its text, properties and variables; a second
-client with the same key subscribes to the running query instead of starting another. The
-shared query never waits for a client: each subscriber has its own bounded backlog, and a
-client that falls `capacity` rows behind is disconnected with an error, so one slow client
-cannot stall the others or grow the server's memory. A subscriber sees the rows the shared
-query produces after it subscribed (with `latest` that may include records appended just
-before, not yet processed).
+client with the same key subscribes to the running query instead of starting another.
+
+Each micro-batch the shared query produces is encoded once per response format, on the query's
+thread, into the bytes that go on the wire (`EncodedBatch`); every subscriber with that format
+is handed the same bytes objects. A subscriber's connection takes everything queued for it at
+once, so a client that falls behind gets fewer, larger writes instead of one per batch: the
+event loop's work per client follows how often the client can be written to, not the row rate.
+
+The shared query never waits for a client: each subscriber has its own bounded backlog (rows
+queued and not yet written), and a client that falls `capacity` rows behind is disconnected
+with an error, so one slow client cannot stall the others or grow the server's memory (the
+queued bytes are shared, so the backlogs of many clients cost little more than one). A
+subscriber sees the rows the shared query produces after it subscribed (with `latest` that may
+include records appended just before, not yet processed).
 """
 
 from __future__ import annotations
@@ -16,12 +24,14 @@ import asyncio
 import itertools
 import logging
 import threading
+from collections import deque
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, replace
 from typing import Any
 
 from ksql.errors import KsqlError
 from ksql.results import RowsResult
+from server.formats import ResponseFormat
 from server.pump import QueryFailed
 
 _log = logging.getLogger("ksql.server")
@@ -34,26 +44,63 @@ class _Failure:
     message: str
 
 
-class Subscriber:
-    """One client's view of a shared query; used like a RowPump."""
+class EncodedBatch:
+    """One micro-batch of a shared query: its rows, and their wire bytes per format."""
 
-    def __init__(self, shared: SharedQuery, result: RowsResult, capacity: int) -> None:
+    __slots__ = ("_joined", "_lines", "count", "rows")
+
+    def __init__(self, rows: list[list[Any]]) -> None:
+        self.rows = rows
+        self.count = len(rows)
+        self._lines: dict[str, list[bytes]] = {}
+        self._joined: dict[str, bytes] = {}
+
+    def encode(self, fmt: ResponseFormat) -> None:
+        """Encode for `fmt`'s key (on the query's thread, before the batch is delivered)."""
+        if fmt.shared_key not in self._lines:
+            lines = [line for line in map(fmt.push_row, self.rows) if line]
+            self._lines[fmt.shared_key] = lines
+            self._joined[fmt.shared_key] = b"".join(lines)
+
+    def lines(self, fmt: ResponseFormat) -> list[bytes]:
+        """One message per row (tombstones a format drops have none)."""
+        self.encode(fmt)  # a format that subscribed after this batch was encoded
+        return self._lines[fmt.shared_key]
+
+    def joined(self, fmt: ResponseFormat) -> bytes:
+        self.encode(fmt)
+        return self._joined[fmt.shared_key]
+
+
+class Subscriber:
+    """One client's view of a shared query; registered like a RowPump."""
+
+    def __init__(
+        self, shared: SharedQuery, result: RowsResult, fmt: ResponseFormat, capacity: int
+    ) -> None:
         self.shared = shared
         self.result = result  # this client's query id, the shared columns
+        self.fmt = fmt
         self.capacity = capacity
         self.completed = False
-        self.backlog = 0
-        self.queue: asyncio.Queue[Any] = asyncio.Queue()
+        self.backlog = 0  # rows queued or being written, not yet taken by the connection
         self.closed = False
+        self._queue: deque[Any] = deque()
+        self._wakeup: asyncio.Future | None = None
 
-    def offer(self, batch: list) -> None:
+    def _put(self, item: Any) -> None:
+        self._queue.append(item)
+        wakeup = self._wakeup
+        if wakeup is not None and not wakeup.done():
+            wakeup.set_result(None)
+
+    def offer(self, batch: EncodedBatch) -> None:
         """On the event loop: queue a batch, or cut off a client that is too far behind."""
         if self.closed:
             return
         if self.backlog > self.capacity:  # unread rows: a client keeping up has none left
-            while not self.queue.empty():  # its backlog is dropped with it
-                self.queue.get_nowait()
-            self.queue.put_nowait(
+            self._queue.clear()  # its backlog is dropped with it
+            self._put(
                 _Failure(
                     f"Push query {self.result.query_id} closed: the client fell more "
                     f"than {self.capacity} rows behind"
@@ -61,29 +108,52 @@ class Subscriber:
             )
             self.shared.unsubscribe(self)
             return
-        self.backlog += len(batch)
-        self.queue.put_nowait(batch)
+        self.backlog += batch.count
+        self._put(batch)
 
     def finish(self, item: Any) -> None:
         if not self.closed:
-            self.queue.put_nowait(item)
+            self._put(item)
 
     def close(self) -> None:
         if self.closed:
             return
         self.shared.unsubscribe(self)
         self.closed = True
-        self.queue.put_nowait(_END)
+        self._put(_END)
+
+    async def takes(self) -> AsyncIterator[list[EncodedBatch]]:
+        """Everything queued for this client, each time there is something: one batch when
+        the client keeps up, several when it has fallen behind."""
+        loop = asyncio.get_running_loop()
+        while True:
+            if not self._queue:
+                self._wakeup = loop.create_future()
+                try:
+                    await self._wakeup
+                finally:
+                    self._wakeup = None
+            taken: list[EncodedBatch] = []
+            ending: Any = None
+            while self._queue:
+                item = self._queue.popleft()
+                if item is _END or isinstance(item, _Failure):
+                    ending = item
+                    break
+                taken.append(item)
+            if taken:
+                yield taken
+                # Written now: rows count against the backlog until the connection took them.
+                self.backlog -= sum(batch.count for batch in taken)
+            if ending is _END:
+                return
+            if isinstance(ending, _Failure):
+                raise QueryFailed(ending.message)
 
     async def batches(self) -> AsyncIterator[list[list[Any]]]:
-        while True:
-            item = await self.queue.get()
-            if item is _END:
-                return
-            if isinstance(item, _Failure):
-                raise QueryFailed(item.message)
-            self.backlog -= len(item)
-            yield item
+        async for taken in self.takes():
+            for batch in taken:
+                yield batch.rows
 
     async def __aiter__(self) -> AsyncIterator[list[Any]]:
         async for batch in self.batches():
@@ -99,6 +169,7 @@ class SharedQuery:
         self.key = key
         self.result = result
         self.subscribers: set[Subscriber] = set()
+        self.formats: dict[str, ResponseFormat] = {}  # of the subscribers, by shared_key
         self.loop = asyncio.get_running_loop()
         self.stopped = threading.Event()
         self.thread = threading.Thread(target=self._run, name="shared-push", daemon=True)
@@ -106,7 +177,7 @@ class SharedQuery:
     def start(self) -> None:
         self.thread.start()
 
-    def _deliver(self, batch: list) -> None:
+    def _deliver(self, batch: EncodedBatch) -> None:
         for subscriber in list(self.subscribers):
             subscriber.offer(batch)
 
@@ -118,10 +189,13 @@ class SharedQuery:
         batches = self.result.batches or ([row] for row in self.result.rows)
         ending: Any = _END
         try:
-            for batch in batches:
+            for rows in batches:
                 if self.stopped.is_set():
                     return
-                if batch:
+                if rows:
+                    batch = EncodedBatch(rows)
+                    for fmt in list(self.formats.values()):
+                        batch.encode(fmt)  # here, not on the event loop
                     self.loop.call_soon_threadsafe(self._deliver, batch)
         except KsqlError as error:
             ending = _Failure(error.message)
@@ -135,16 +209,19 @@ class SharedQuery:
             except RuntimeError:
                 pass
 
-    def subscribe(self, capacity: int) -> Subscriber:
+    def subscribe(self, fmt: ResponseFormat, capacity: int) -> Subscriber:
         query_id = f"{self.result.query_id}_{next(_ids)}"
-        subscriber = Subscriber(self, replace(self.result, query_id=query_id), capacity)
+        subscriber = Subscriber(self, replace(self.result, query_id=query_id), fmt, capacity)
         self.subscribers.add(subscriber)
+        self.formats.setdefault(fmt.shared_key, fmt)
         return subscriber
 
     def unsubscribe(self, subscriber: Subscriber) -> None:
         self.subscribers.discard(subscriber)
         if not self.subscribers:
             self.stop()
+        elif not any(s.fmt.shared_key == subscriber.fmt.shared_key for s in self.subscribers):
+            self.formats.pop(subscriber.fmt.shared_key, None)  # no one left to encode for
 
     def stop(self) -> None:
         if self.stopped.is_set():

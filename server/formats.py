@@ -23,12 +23,19 @@ class ResponseFormat:
 
     media_type = DELIMITED
     buffers_pull = False  # v1 JSON must know the last row to close the array
+    # Formats with the same key encode a push query's rows (after the header) to the same
+    # bytes, so a shared query encodes each row once for all their subscribers.
+    shared_key = ""
 
     def header(self, query_id: str, columns: tuple[QueryColumn, ...], is_pull: bool) -> bytes:
         raise NotImplementedError
 
     def row(self, values: list[Any]) -> bytes:
         raise NotImplementedError
+
+    def push_row(self, values: list[Any]) -> bytes:
+        """A push query's row once the header is out: depends on the values only."""
+        return self.row(values)
 
     def last_row(self, values: list[Any]) -> bytes:
         return self.row(values)
@@ -44,6 +51,7 @@ class Delimited(ResponseFormat):
     """One JSON document per line: the header object, then one array per row."""
 
     media_type = DELIMITED
+    shared_key = "delimited"
 
     def header(self, query_id, columns, is_pull):
         return dumps(_header_object(query_id, columns)) + b"\n"
@@ -64,6 +72,7 @@ class JsonArray(ResponseFormat):
     """`[{header},[row],[row]]` with no newlines (/query-stream with application/json)."""
 
     media_type = JSON
+    shared_key = "json-array"
 
     def header(self, query_id, columns, is_pull):
         return b"[" + dumps(_header_object(query_id, columns))
@@ -85,6 +94,7 @@ class V1Json(ResponseFormat):
 
     media_type = V1_JSON
     buffers_pull = True
+    shared_key = "v1"
 
     def __init__(self, media_type: str = V1_JSON) -> None:
         self.media_type = media_type
@@ -104,7 +114,10 @@ class V1Json(ResponseFormat):
         return b""
 
     def row(self, values):
-        return self._prefix() + dumps(_v1_row(values)) + b",\n"
+        return self._prefix() + self.push_row(values)
+
+    def push_row(self, values):
+        return dumps(_v1_row(values)) + b",\n"
 
     def last_row(self, values):
         return self._prefix() + dumps(_v1_row(values)) + b"]\n"

@@ -15,6 +15,7 @@ from ksql.errors import KsqlError
 from ksql.parser import parse, split_statements, substitute_variables
 from ksql.results import RowsResult
 from server import errors
+from server.fanout import Subscriber
 from server.formats import ResponseFormat, make_format
 from server.negotiate import QUERY_PRODUCES, QUERY_STREAM_PRODUCES, V1_JSON, negotiate
 from server.printing import print_stream
@@ -27,6 +28,9 @@ _NO_BUFFERING = {"X-Accel-Buffering": "no"}
 # of one per row (clients that need a row per chunk see that at ordinary rates).
 COALESCE_BACKLOG = 100
 COALESCE_BATCH = 32
+# How far a subscriber of a shared push query may fall behind by default (a few seconds of a
+# busy stream): its queue holds references to bytes every subscriber shares.
+SHARED_CAPACITY_ROWS = 50_000
 
 
 def share_key(
@@ -76,9 +80,9 @@ async def handle_query(request: Request, state: ServerState, endpoint: str) -> R
     key = share_key(state, sql, properties, variables)
     shared = await state.fanout.running(key) if key is not None else None
     if shared is not None:
-        pump: Any = shared.subscribe(state.config.push_capacity)
-        state.queries.add(pump)
         fmt = make_format(media, endpoint)
+        pump: Any = shared.subscribe(fmt, _shared_capacity(state))
+        state.queries.add(pump)
         return StreamingResponse(
             _stream(state, pump, fmt, http2), media_type=fmt.media_type, headers=_NO_BUFFERING
         )
@@ -91,7 +95,7 @@ async def handle_query(request: Request, state: ServerState, endpoint: str) -> R
         raise
     if key is not None and not result.is_pull and not is_print:
         shared = state.fanout.add(key, result)
-        pump = shared.subscribe(state.config.push_capacity)
+        pump = shared.subscribe(make_format(media, endpoint), _shared_capacity(state))
         shared.start()
         state.fanout.started(key, starting, shared)
     else:
@@ -106,6 +110,14 @@ async def handle_query(request: Request, state: ServerState, endpoint: str) -> R
     return StreamingResponse(
         _stream(state, pump, fmt, http2), media_type=fmt.media_type, headers=_NO_BUFFERING
     )
+
+
+def _shared_capacity(state: ServerState) -> int:
+    """Rows a subscriber of a shared query may fall behind: `ksql.server.push.buffer.rows` when
+    set; else more than a query of its own gets, as subscribers share the queued bytes."""
+    if "ksql.server.push.buffer.rows" in state.config.properties:
+        return state.config.push_capacity
+    return max(state.config.push_capacity, SHARED_CAPACITY_ROWS)
 
 
 def _start_query(
@@ -177,6 +189,12 @@ async def _stream(
             if not rows:
                 yield fmt.end(None)
             return
+        if isinstance(pump, Subscriber):
+            async for chunk in _shared_messages(pump, fmt, http2):
+                yield chunk
+                if http2:
+                    await _let_sender_run()
+            return  # a shared query has no LIMIT: it ends only when closed
         async for batch in pump.batches():
             lines = [line for line in map(fmt.row, batch) if line]
             if len(lines) >= COALESCE_BATCH or (
@@ -198,6 +216,38 @@ async def _stream(
     finally:
         pump.close()
         state.queries.remove(result.query_id)
+
+
+async def _shared_messages(
+    subscriber: Subscriber, fmt: ResponseFormat, http2: bool
+) -> AsyncIterator[bytes]:
+    """A shared query's rows as messages of bytes encoded once for every subscriber.
+
+    Over HTTP/1.1 everything queued for the client goes out in one write: one row per write
+    while rows arrive one at a time, all the waiting rows together once the client is behind.
+    Over HTTP/2 a message is a DATA frame a client may read as one row, so rows go one per
+    message unless a batch is large or the client is behind (as for a query of its own).
+    """
+    async for taken in subscriber.takes():
+        if not http2:
+            message = (
+                taken[0].joined(fmt)
+                if len(taken) == 1
+                else b"".join(batch.joined(fmt) for batch in taken)
+            )
+            if message:
+                yield message
+            continue
+        waiting = subscriber.backlog - sum(batch.count for batch in taken)
+        for batch in taken:
+            lines = batch.lines(fmt)
+            if len(lines) >= COALESCE_BATCH or (
+                len(lines) > 1 and (waiting >= COALESCE_BACKLOG or len(taken) > 1)
+            ):
+                yield batch.joined(fmt)
+            else:
+                for line in lines:
+                    yield line
 
 
 async def _let_sender_run() -> None:
