@@ -65,6 +65,12 @@ def value(text: str):
         ("URL_EXTRACT_PORT('http://test@confluent.io:8080/p?q=1#f')", INTEGER, 8080),
         ("URL_EXTRACT_PARAMETER('http://x.com/?one=a&two=b', 'two')", STRING, "b"),
         ("TIMESTAMPTOSTRING(1526075913000, 'yyyy-MM-dd HH:mm:ss', 'America/Los_Angeles')", STRING, "2018-05-11 14:58:33"),
+        # Zone offsets as Java prints them (Z: +HHMM; XXX/XX/X: "Z" for UTC).
+        ("TIMESTAMPTOSTRING(1580318385000, 'HH:mm Z')", STRING, "17:19 +0000"),
+        ("TIMESTAMPTOSTRING(1580318385000, 'HH:mm XXX', 'America/Los_Angeles')", STRING, "09:19 -08:00"),
+        ("TIMESTAMPTOSTRING(1580318385000, 'HH:mm X', 'Asia/Kolkata')", STRING, "22:49 +0530"),
+        ("TIMESTAMPTOSTRING(1580318385000, 'HH:mm XX', 'UTC')", STRING, "17:19 Z"),
+        ("TIMESTAMPTOSTRING(1580318385000, 'HH:mm z Z', 'Europe/Paris')", STRING, "18:19 CET +0100"),
         ("STRINGTOTIMESTAMP('2018-05-11T21:58:33Z', 'yyyy-MM-dd''T''HH:mm:ssX')", BIGINT, 1526075913000),
     ],
 )

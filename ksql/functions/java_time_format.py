@@ -19,12 +19,21 @@ _PATTERN = re.compile("'[^']*'|" + "|".join(re.escape(t) for t, _ in _TOKENS) + 
 _MAP = dict(_TOKENS)
 
 
-def to_strftime(pattern: str) -> str:
-    """The DuckDB format for a Java pattern ('quoted' text kept literally, % escaped)."""
+# Zone offsets when formatting: DuckDB's %z prints "+00"; Java prints Z as "+0000", XXX as
+# "+01:00" (or "Z" for UTC), XX as "+0100" / "Z", X as "+01" / "+0130" / "Z".
+OFFSET_MARKS = {"Z": "\ue001", "XXX": "\ue002", "XX": "\ue003", "X": "\ue004"}
+
+
+def to_strftime(pattern: str, offsets: bool = False) -> str:
+    """The DuckDB format for a Java pattern ('quoted' text kept literally, % escaped).
+
+    With `offsets`, zone-offset letters become OFFSET_MARKS for the caller to fill in."""
     out = []
     for token in _PATTERN.findall(pattern):
         if token.startswith("'") and len(token) >= 2:
             out.append(token[1:-1].replace("%", "%%") or "'")
+        elif offsets and token in OFFSET_MARKS:
+            out.append(OFFSET_MARKS[token])
         elif token in _MAP:
             out.append(_MAP[token])
         else:

@@ -9,7 +9,7 @@ import pyarrow as pa
 from ksql.compiler.sql import Compiled, sql_string
 from ksql.errors import StatementError
 from ksql.functions.column_patterns import pattern_argument
-from ksql.functions.java_time_format import to_prefix_regex, to_strftime, zone_name
+from ksql.functions.java_time_format import OFFSET_MARKS, to_prefix_regex, to_strftime, zone_name
 from ksql.functions.python_udf import internal_call
 from ksql.functions.registry import ScalarFunction, signature_error
 from ksql.types import BIGINT, DATE, INTEGER, STRING, TIME, TIMESTAMP
@@ -110,15 +110,41 @@ def _zone_names(ms: pa.Array, zones: pa.Array) -> pa.Array:
     return pa.array(names, pa.string())
 
 
-def _strftime(value: str, pattern: Compiled, ms_sql: str | None, zone: tuple[Compiled, ...]) -> str:
-    """strftime with a Java pattern; its zone-name letters (`z`) filled in per row."""
-    fmt = to_strftime(_java_pattern(pattern))
-    if "%Z" not in fmt or ms_sql is None:
-        return f"strftime({value}, {sql_string(fmt)})"
-    zone_arg = zone[0] if zone else Compiled("'UTC'", STRING)
-    name = internal_call("ZONE_NAME", _zone_names, [Compiled(ms_sql, BIGINT), zone_arg], STRING)
-    marked = sql_string(fmt.replace("%Z", _ZONE_MARK))
-    return f"replace(strftime({value}, {marked}), '{_ZONE_MARK}', {name.sql})"
+def _offset_text(token: str, minutes: str) -> str:
+    """SQL: a zone offset in minutes as Java prints the pattern letter `token`."""
+    sign = f"CASE WHEN {minutes} < 0 THEN '-' ELSE '+' END"
+    hh = f"lpad(CAST(abs({minutes}) // 60 AS VARCHAR), 2, '0')"
+    mm = f"lpad(CAST(abs({minutes}) % 60 AS VARCHAR), 2, '0')"
+    if token == "Z":
+        return f"{sign} || {hh} || {mm}"
+    text = {"XXX": f"{sign} || {hh} || ':' || {mm}", "XX": f"{sign} || {hh} || {mm}"}.get(
+        token, f"{sign} || {hh} || CASE WHEN abs({minutes}) % 60 = 0 THEN '' ELSE {mm} END"
+    )
+    return f"CASE WHEN {minutes} = 0 THEN 'Z' ELSE {text} END"
+
+
+def _strftime(
+    value: str,
+    pattern: Compiled,
+    ms_sql: str | None,
+    zone: tuple[Compiled, ...],
+    utc: str | None = None,
+) -> str:
+    """strftime with a Java pattern; its zone-name letters (`z`) and zone offsets (`Z`, `X`)
+    filled in per row (`utc`: the instant `value` shows in local time, when a zone applies)."""
+    fmt = to_strftime(_java_pattern(pattern), offsets=True)
+    marks = [(t, m) for t, m in OFFSET_MARKS.items() if m in fmt]
+    if "%Z" in fmt and ms_sql is not None:
+        zone_arg = zone[0] if zone else Compiled("'UTC'", STRING)
+        name = internal_call("ZONE_NAME", _zone_names, [Compiled(ms_sql, BIGINT), zone_arg], STRING)
+        fmt = fmt.replace("%Z", _ZONE_MARK)
+        marks.append(("z", _ZONE_MARK))
+    out = f"strftime({value}, {sql_string(fmt)})"
+    minutes = f"CAST(date_diff('minute', {utc}, {value}) AS INTEGER)" if utc and zone else "0"
+    for token, mark in marks:
+        text = name.sql if token == "z" else _offset_text(token, minutes)
+        out = f"replace({out}, '{mark}', {text})"
+    return out
 
 
 def _format(s: Compiled, pattern: Compiled, *zone: Compiled) -> Compiled:
@@ -129,14 +155,14 @@ def _format(s: Compiled, pattern: Compiled, *zone: Compiled) -> Compiled:
         ms_sql = f"epoch_ms({s.sql})"
         if zone:
             value = utc_to_local(s.sql, zone[0])
-    return Compiled(_strftime(value, pattern, ms_sql, zone), STRING)
+    utc = s.sql if s.type == TIMESTAMP else None
+    return Compiled(_strftime(value, pattern, ms_sql, zone, utc), STRING)
 
 
 def _timestamp_to_string(ms: Compiled, pattern: Compiled, *zone: Compiled) -> Compiled:
-    ts = f"CAST(epoch_ms(CAST({ms.sql} AS BIGINT)) AS TIMESTAMP)"
-    if zone:
-        ts = utc_to_local(ts, zone[0])
-    return Compiled(_strftime(ts, pattern, f"CAST({ms.sql} AS BIGINT)", zone), STRING)
+    utc = f"CAST(epoch_ms(CAST({ms.sql} AS BIGINT)) AS TIMESTAMP)"
+    ts = utc_to_local(utc, zone[0]) if zone else utc
+    return Compiled(_strftime(ts, pattern, f"CAST({ms.sql} AS BIGINT)", zone, utc), STRING)
 
 
 def _string_to_timestamp(s: Compiled, pattern: Compiled, *zone: Compiled) -> Compiled:
