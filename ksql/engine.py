@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import logging
 import tempfile
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +34,9 @@ DEFAULT_PROPERTIES: dict[str, str] = {
 }
 
 COMMAND_LOG = "commands.jsonl"
+COMMAND_SYNC_S = 0.2  # how often a running engine applies commands other servers wrote
+
+_log = logging.getLogger(__name__)
 
 
 class Engine:
@@ -72,6 +77,13 @@ class Engine:
             from ksql.udf import load_extensions
 
             load_extensions(self.properties["ksql.extension.dir"])
+        # On Kafka the command log is a topic shared by the servers of a service id, and with
+        # `ksql.cluster.enabled` they share each query's partitions (ksql/cluster/).
+        self.commands = None
+        self.cluster = None
+        self._next_sync = 0.0
+        if getattr(self.log, "bootstrap_servers", None):
+            self._open_cluster()
         self._replay_commands()
 
     # ------------------------------------------------------------------ statements
@@ -93,6 +105,8 @@ class Engine:
         scope_vars = dict(self.variables)
         scope_vars.update(variables or {})
         with self.lock:
+            if self.commands is not None and not self._replaying:
+                self.sync_commands()  # statements of other servers come first
             for text, line_offset in _statements_of(sql):
                 statement_text = substitute_variables(text, scope_vars)
                 try:
@@ -117,6 +131,10 @@ class Engine:
         """Append a catalog-changing statement to the durable command log."""
         if self._replaying:
             return
+        if self.commands is not None:
+            own = {k: v for k, v in session.items() if self.properties.get(k) != v}
+            self.commands.append(text, own)
+            return
         overrides = {k: v for k, v in session.items() if DEFAULT_PROPERTIES.get(k) != v}
         line = orjson.dumps({"sql": text, "properties": overrides}) + b"\n"
         with open(self.data_dir / COMMAND_LOG, "ab") as f:
@@ -127,6 +145,9 @@ class Engine:
         return self._replaying
 
     def _replay_commands(self) -> None:
+        if self.commands is not None:
+            self.sync_commands()
+            return
         path = self.data_dir / COMMAND_LOG
         if not path.exists():
             return
@@ -142,6 +163,33 @@ class Engine:
                     continue  # a command that failed once fails again; it changed nothing
         finally:
             self._replaying = False
+
+    # ------------------------------------------------------------------ cluster hooks
+
+    def _open_cluster(self) -> None:
+        from ksql.cluster.commands import CommandTopic
+
+        self.commands = CommandTopic(self.log, self.properties["ksql.service.id"])
+        if self.properties.get("ksql.cluster.enabled", "false").lower() == "true":
+            from ksql.cluster.node import ClusterNode
+
+            self.cluster = ClusterNode(self)
+
+    def sync_commands(self) -> None:
+        """Apply the command topic's statements this engine has not applied yet, in order."""
+        with self.lock:
+            self._next_sync = time.monotonic() + COMMAND_SYNC_S
+            self._replaying = True
+            try:
+                for entry in self.commands.pending():
+                    try:
+                        self.execute(entry["sql"], entry.get("properties"))
+                    except KsqlError:
+                        continue  # it failed where it was written too, or changed nothing
+                    except Exception:  # noqa: BLE001 - one bad command must not stop the rest
+                        _log.exception("Could not apply command %s", entry.get("id"))
+            finally:
+                self._replaying = False
 
     # ------------------------------------------------------------------ records
 
@@ -221,6 +269,10 @@ class Engine:
     def step(self, max_records: int = 65536) -> bool:
         """One round over all running queries; True if any consumed a record."""
         progressed = False
+        if self.commands is not None and time.monotonic() >= self._next_sync:
+            self.sync_commands()
+        if self.cluster is not None:
+            self.cluster.heartbeat()
         with self.lock:
             queries = [q for q in self.catalog.queries.values() if q.state == "RUNNING"]
         for query in queries:
@@ -253,6 +305,8 @@ class Engine:
             close = getattr(query.runner, "close", None)
             if close is not None:
                 close()
+        if self.cluster is not None:
+            self.cluster.close()
         self.materialized.close()
         self.log.close()
         if getattr(self, "_tmp", None) is not None:

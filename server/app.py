@@ -130,7 +130,8 @@ def _routes(api: FastAPI, state: ServerState) -> None:
 
     @api.get("/clusterStatus")
     async def cluster_status() -> Response:
-        return errors.json_response(200, status.cluster_status(state))
+        # Cluster mode reads the members' heartbeats from Kafka: off the event loop.
+        return errors.json_response(200, await run_in_threadpool(status.cluster_status, state))
 
     @api.get("/is_valid_property/{name}")
     async def is_valid_property(name: str) -> Response:

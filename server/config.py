@@ -62,10 +62,25 @@ def build_config(
         config.users = load_users(users_file)
         config.auth_realm = properties.get("authentication.realm", config.auth_realm)
     config.properties = {
-        k: v for k, v in properties.items() if k.startswith(("ksql.", "auto.offset.reset"))
+        k: v
+        for k, v in properties.items()
+        if k.startswith(("ksql.", "auto.offset.reset", "bootstrap.servers"))
     }
     for prefix in ("ksql.streams.",):
         for k, v in list(config.properties.items()):
             if k.startswith(prefix):
                 config.properties.setdefault(k[len(prefix) :], v)
+    _cluster_defaults(config)
     return config
+
+
+def _cluster_defaults(config: ServerConfig) -> None:
+    """On Kafka (`bootstrap.servers`, plain or `ksql.streams.`) servers with one service id
+    share their queries' partitions unless `ksql.cluster.enabled=false`; the URL other
+    members reach this one at is `ksql.advertised.listener` (default: the listener)."""
+    props = config.properties
+    if not str(props.get("bootstrap.servers") or "").strip():
+        return
+    props.setdefault("ksql.cluster.enabled", "true")
+    host = "127.0.0.1" if config.host in ("0.0.0.0", "::", "") else config.host
+    props.setdefault("ksql.advertised.listener", f"http://{host}:{config.port}")

@@ -73,8 +73,36 @@ def _reader_lags(engine: Any, query: Any) -> dict[str, dict[str, int]]:
     return lags
 
 
+def _cluster_members(engine: Any) -> dict[str, Any]:
+    """Cluster mode: every member's latest heartbeat (ksql/cluster/node.py) in ksqlDB's
+    shape; each query's active partitions are the source partitions the member owns."""
+    status: dict[str, Any] = {}
+    for member in engine.cluster.members():
+        per_query = {}
+        for query_id, owned in member.get("assignments", {}).items():
+            per_query[query_id] = {
+                "activeStores": ["state"],
+                "activePartitions": [
+                    {"topic": owned["topic"], "partition": int(p)} for p in owned["positions"]
+                ],
+                "standByStores": [],
+                "standByPartitions": [],
+                "positions": owned["positions"],
+            }
+        host = member["url"].split("://", 1)[-1]
+        status[host] = {
+            "hostAlive": member["alive"],
+            "lastStatusUpdateMs": member["ts"],
+            "activeStandbyPerQuery": per_query,
+            "hostStoreLags": {"stateStoreLags": {}, "updateTimeMs": member["ts"]},
+        }
+    return {"clusterStatus": status}
+
+
 def cluster_status(state: ServerState) -> dict[str, Any]:
     engine = state.engine
+    if getattr(engine, "cluster", None) is not None:
+        return _cluster_members(engine)
     now_ms = int(time.time() * 1000)
     with engine.lock:
         queries = list(engine.catalog.queries.values())

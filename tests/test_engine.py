@@ -179,9 +179,17 @@ def test_push_query_with_group_by_streams_running_counts(tmp_path: Path) -> None
         for i, item in enumerate(["apple", "pear", "apple"]):
             engine.execute(f"INSERT INTO orders (id, item, qty) VALUES ({i}, '{item}', 1);")
         [result] = engine.execute(
-            "SELECT item, COUNT(*) AS n FROM orders GROUP BY item EMIT CHANGES LIMIT 3;"
+            "SELECT item, COUNT(*) AS n FROM orders GROUP BY item EMIT CHANGES LIMIT 3;",
+            properties={"cache.max.bytes.buffering": "0"},  # every update, no record cache
         )
         assert list(result.rows) == [["apple", 1], ["pear", 1], ["apple", 2]]
+        result.close()
+        # With the record cache (the default) the three records, read in one micro-batch,
+        # give each key's latest count once, in order of each key's last update.
+        [result] = engine.execute(
+            "SELECT item, COUNT(*) AS n FROM orders GROUP BY item EMIT CHANGES LIMIT 2;"
+        )
+        assert list(result.rows) == [["pear", 1], ["apple", 2]]
         result.close()
 
 

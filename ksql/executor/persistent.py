@@ -37,6 +37,7 @@ def create_as_select(engine, stmt: ast.CreateAsSelect, text: str, session: dict[
     if check_replace(engine, stmt.name, stmt.kind, stmt.or_replace, stmt.if_not_exists, False):
         return CommandResult(text, f"{stmt.kind.title()} {stmt.name} already exists.")
     analysis = analyze(stmt.query, catalog, session, sink_name=stmt.name, sink_kind=stmt.kind)
+    _check_cluster(engine, analysis)
     produced = result_kind(analysis)
     if produced != stmt.kind:
         wanted = "CREATE STREAM AS SELECT" if produced == "STREAM" else "CREATE TABLE AS SELECT"
@@ -105,6 +106,7 @@ def insert_into(engine, stmt: ast.InsertInto, text: str, session: dict[str, str]
     if target.header_columns:
         raise StatementError(f"Cannot insert into {stmt.target} because it has header columns")
     analysis = analyze(stmt.query, catalog, session, sink_name=stmt.target, sink_kind="STREAM")
+    _check_cluster(engine, analysis)
     produced = [(c.name, c.type, c.namespace) for c in analysis.columns]
     expected = [(c.name, c.type, c.namespace) for c in target.columns if not c.is_header]
     if produced != expected:
@@ -143,6 +145,12 @@ def stop_query(engine, query_id: str) -> None:
     close = getattr(query.runner if query else None, "close", None)
     if close is not None:
         close()
+
+
+def _check_cluster(engine, analysis) -> None:
+    """Cluster mode refuses queries it cannot yet share between servers."""
+    if getattr(engine, "cluster", None) is not None:
+        engine.cluster.check_query(analysis)
 
 
 def _sink_key_format(key_fmt: FormatSpec, props, session, analysis, kind: str) -> FormatSpec:
@@ -211,12 +219,17 @@ def _start(engine, query_id: str, text: str, analysis, sink: Source, session, ki
         log.offsets.commit(group, {(sources[index].topic, p): o for p, o in offsets.items()})
 
     # The start positions are decided once, when the query is created: a restart resumes
-    # from them even if it never processed a record.
-    for index, positions in enumerate(all_positions):
-        commit_input(index, positions)
+    # from them even if it never processed a record. In cluster mode the group's members
+    # commit from then on: a server applying the command later keeps their offsets.
+    cluster = getattr(engine, "cluster", None)
+    if cluster is None or not log.offsets.group_offsets(group):
+        for index, positions in enumerate(all_positions):
+            commit_input(index, positions)
 
     state_dir = engine.data_dir / "state"
-    if isinstance(analysis, JoinAnalysis):
+    if cluster is not None:  # partitions shared with the other servers (ksql/cluster/)
+        runner = cluster.runner(engine, query_id, analysis, sink, all_positions, group, session)
+    elif isinstance(analysis, JoinAnalysis):
         state_dir.mkdir(exist_ok=True)
         runner = JoinQuery(
             query_id, analysis, log, engine.processing_log, state_dir / f"{query_id}.duckdb",

@@ -32,18 +32,23 @@ class SourcePosition:
 
 
 class TopicReader:
-    """Reads records of all partitions of a topic from tracked positions."""
+    """Reads records of all partitions of a topic (or of the `assigned` ones) from tracked
+    positions."""
 
     def __init__(self, log, topic: str, positions: dict[int, int]) -> None:
         self.log = log
         self.topic = topic
         self.positions = positions
+        # Cluster mode (ksql/cluster/): only the partitions the query's consumer group gave
+        # this server; None reads every partition.
+        self.assigned: set[int] | None = None
 
     def poll(self, max_records: int) -> pa.Table | None:
         batches = []
         partitions = self.log.describe_topic(self.topic).partitions
-        per_partition = max(1, max_records // max(1, partitions))
-        for p in range(partitions):
+        owned = range(partitions) if self.assigned is None else sorted(self.assigned)
+        per_partition = max(1, max_records // max(1, len(owned)))
+        for p in owned:
             start = self.positions.get(p, 0)
             batch = self.log.read(self.topic, p, start, per_partition)
             if batch.num_rows:

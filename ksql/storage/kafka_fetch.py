@@ -112,6 +112,8 @@ class KafkaFetcher:
                 self._consume(max(1, min(max_records, target - stream.next_offset)))
                 if stream.next_offset > before:
                     deadline = time.monotonic() + STALL_S
+                else:
+                    self._skip_markers(key, stream)
             # Step 3: hand out up to max_records, in one Arrow conversion.
             pending = stream.pending
             take = min(len(pending), max_records)
@@ -168,6 +170,12 @@ class KafkaFetcher:
         self._consumer.incremental_assign([tp])
         stream = self._streams[key] = _Stream(offset)
         return stream
+
+    def _skip_markers(self, key: tuple[str, int], stream: _Stream) -> None:
+        """Transaction markers and aborted records are offsets that are never delivered; the
+        consumer's position moves past them, so a read ends there instead of stalling."""
+        position = self._consumer.position([TopicPartition(*key)])[0].offset
+        stream.next_offset = max(stream.next_offset, position)
 
     def _consume(self, count: int) -> None:
         messages = self._consumer.consume(count, CONSUME_SLICE_S)
