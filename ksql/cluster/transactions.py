@@ -20,6 +20,7 @@ from confluent_kafka import KafkaException, Producer
 
 from ksql.errors import TopicError
 from ksql.storage.placement import place_records
+from ksql.storage.records import python_fields
 
 _client_log = logging.getLogger("ksql.kafka.client")
 TIMEOUT_S = 30.0
@@ -58,17 +59,7 @@ class TransactionalLog:
         n = self._log.describe_topic(topic).partitions
         records, parts = place_records(batch, topic, n, lambda: self._next_sticky(n))
         full = self._log.prefix + topic
-        keys = records.column(0).to_pylist()
-        values = records.column(1).to_pylist()
-        timestamps = records.column(2).to_numpy().tolist()
-        headers_col = records.column(3)
-        if headers_col.null_count == len(headers_col):
-            headers = [None] * len(keys)
-        else:
-            headers = [
-                None if h is None else [(e["key"], e["value"]) for e in h]
-                for h in headers_col.to_pylist()
-            ]
+        keys, values, timestamps, headers = python_fields(records)
         produce = self.producer.produce
         for k, v, ts, h, p in zip(keys, values, timestamps, headers, parts.tolist(), strict=True):
             while True:

@@ -29,7 +29,7 @@ from ksql.storage.kafka_fetch import KafkaFetcher
 from ksql.storage.kafka_offsets import KafkaOffsetStore
 from ksql.storage.notify import AppendNotifier
 from ksql.storage.placement import place_records
-from ksql.storage.records import normalize
+from ksql.storage.records import normalize, python_fields
 from ksql.storage.topics import TopicInfo
 
 _log = logging.getLogger(__name__)
@@ -170,17 +170,7 @@ class KafkaTopicLog(AppendNotifier):
             firsts[p] = min(firsts.get(p, o), o)
             lasts[p] = max(lasts.get(p, o), o)
 
-        keys = records.column(0).to_pylist()
-        values = records.column(1).to_pylist()
-        timestamps = records.column(2).to_numpy().tolist()
-        headers_col = records.column(3)
-        if headers_col.null_count == len(headers_col):
-            headers = [None] * len(keys)
-        else:
-            headers = [
-                None if h is None else [(e["key"], e["value"]) for e in h]
-                for h in headers_col.to_pylist()
-            ]
+        keys, values, timestamps, headers = python_fields(records)
         plist = parts.tolist()
         edge = _edges(parts)
         produce = self._producer.produce

@@ -128,3 +128,20 @@ def _table_to_batch(table: pa.Table) -> pa.RecordBatch:
     if not batches:
         return pa.RecordBatch.from_pylist([], schema=table.schema)
     return batches[0]
+
+
+def python_fields(
+    records: pa.RecordBatch | pa.Table,
+) -> tuple[list, list, list[int], list[list[tuple[str, bytes]] | None]]:
+    """Keys, values, timestamps and headers ((key, value) pairs) of a records batch as Python
+    lists, as Kafka clients take them record by record."""
+    keys = records.column(0).to_pylist()
+    values = records.column(1).to_pylist()
+    timestamps = records.column(2).to_numpy().tolist()
+    headers_col = records.column(3)
+    if headers_col.null_count == len(headers_col):
+        return keys, values, timestamps, [None] * len(keys)
+    headers = [
+        None if h is None else [(e["key"], e["value"]) for e in h] for h in headers_col.to_pylist()
+    ]
+    return keys, values, timestamps, headers
