@@ -14,7 +14,7 @@ from ksql import ast
 from ksql.errors import KsqlError
 from ksql.parser import parse, split_statements, substitute_variables
 from ksql.results import RowsResult
-from server import errors
+from server import errors, pull_forward
 from server.fanout import Subscriber
 from server.formats import ResponseFormat, make_format
 from server.negotiate import QUERY_PRODUCES, QUERY_STREAM_PRODUCES, V1_JSON, negotiate
@@ -76,6 +76,13 @@ async def handle_query(request: Request, state: ServerState, endpoint: str) -> R
         sql = required_str(body, "sql")
         properties = optional_map(body, "properties")
     variables = optional_map(body, "sessionVariables")
+    if getattr(state.engine, "cluster", None) is not None and not pull_forward.is_forwarded(
+        request
+    ):
+        # Cluster mode: a key lookup goes to the server that owns the key's partition.
+        forwarded = await _forward_pull(request, state, body, sql, properties, variables)
+        if forwarded is not None:
+            return forwarded
     http2 = request.scope.get("http_version") == "2"
     key = share_key(state, sql, properties, variables)
     shared = await state.fanout.running(key) if key is not None else None
@@ -105,10 +112,33 @@ async def handle_query(request: Request, state: ServerState, endpoint: str) -> R
     if is_print:  # the topic's records as text lines
         return StreamingResponse(print_stream(pump), media_type="text/plain")
     fmt = make_format(media, endpoint)
+    headers = _NO_BUFFERING
     if not result.is_pull:
         state.queries.add(pump)
+    elif getattr(state.engine, "cluster", None) is not None:
+        headers = {**headers, pull_forward.HOST_HEADER: state.engine.cluster.url}  # who answered
     return StreamingResponse(
-        _stream(state, pump, fmt, http2), media_type=fmt.media_type, headers=_NO_BUFFERING
+        _stream(state, pump, fmt, http2), media_type=fmt.media_type, headers=headers
+    )
+
+
+async def _forward_pull(
+    request: Request,
+    state: ServerState,
+    body: dict[str, Any],
+    sql: str,
+    properties: dict[str, Any],
+    variables: dict[str, Any],
+) -> Response | None:
+    """The owner's answer to a pull query on a key it owns, or None to answer it here."""
+    target = await run_in_threadpool(
+        pull_forward.route, state, sql, properties, variables,
+        optional_map(body, "requestProperties"),
+    )  # fmt: skip
+    if target is None:
+        return None
+    return await pull_forward.forward(
+        request, target, body, pull_forward.timeout_s(state, properties)
     )
 
 

@@ -56,6 +56,7 @@ class ClusterNode:
         self._next_beat = 0.0
         self._last_beat_ms: int | None = None
         self._fenced: set[tuple[str, int]] = set()
+        self._members_cache: tuple[float, list[dict[str, Any]]] | None = None
 
     # Queries -------------------------------------------------------------------------------
 
@@ -201,6 +202,33 @@ class ClusterNode:
         for beat in latest.values():
             beat["alive"] = now_ms - int(beat["ts"]) < self.timeout_ms
         return sorted(latest.values(), key=lambda b: (b["url"], b["instance"]))
+
+    # Read-only helpers for routing pull queries (server/pull_forward.py) --------------------
+
+    def lease_input(self, query_id: str) -> tuple[str, Any] | None:
+        """The topic whose partitions a query's state is leased by, and that topic's source
+        (its key columns and key format place keys on partitions); None if not running here.
+        For an aggregation through a repartition topic this is the repartition topic."""
+        runner = self._runners.get(query_id)
+        if runner is None:
+            return None
+        return runner.reader.topic, runner.analysis.source
+
+    def partition_owner(
+        self, query_id: str, partition: int, max_age_s: float = 0.5
+    ) -> dict[str, Any] | None:
+        """The live member whose latest heartbeat says it owns `partition` of the query's
+        input (its `assignments`), or None while nobody does (e.g. during a handover).
+        Members are read at most every `max_age_s` seconds."""
+        now = time.monotonic()
+        cached = self._members_cache
+        if cached is None or now - cached[0] > max_age_s:
+            cached = self._members_cache = (now, self.members())
+        for member in cached[1]:
+            owned = member.get("assignments", {}).get(query_id, {}).get("positions", {})
+            if member["alive"] and str(partition) in owned:
+                return member
+        return None
 
     def close(self) -> None:
         self._runners.clear()
