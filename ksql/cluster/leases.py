@@ -23,12 +23,11 @@ The group `_confluent-ksql-<service id>query_<ID>` still holds the committed sou
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
 from typing import Any
 
-from confluent_kafka import Consumer, KafkaException, TopicPartition
+from confluent_kafka import Consumer
 
-from ksql.errors import ExecutionError
+from ksql.cluster.membership import GroupOffsets
 
 _client_log = logging.getLogger("ksql.kafka.client")
 TIMEOUT_S = 10.0
@@ -44,7 +43,7 @@ def range_assignment(members: list[str], partitions: int, me: str) -> set[int]:
     return set(range(start, start + size + (1 if index < extra else 0)))
 
 
-class LeaseMembership:
+class LeaseMembership(GroupOffsets):
     """The leases of one query on this server; `update()` runs after each heartbeat."""
 
     def __init__(self, log, group: str, query_id: str, topic: str, client_id: str) -> None:
@@ -122,33 +121,6 @@ class LeaseMembership:
         """After a failed micro-batch: own nothing until the next heartbeat decides again."""
         self.assignment = set()
         self.changed = False
-
-    def committed(self, partitions: set[tuple[str, int]]) -> dict[tuple[str, int], int]:
-        if not partitions:
-            return {}
-        tps = [TopicPartition(self.prefix + t, p) for t, p in sorted(partitions)]
-        try:
-            found = self.consumer.committed(tps, timeout=TIMEOUT_S)
-        except KafkaException as error:
-            raise ExecutionError(f"Could not read offsets of group {self.group}: {error}") from None
-        n = len(self.prefix)
-        return {(tp.topic[n:], tp.partition): tp.offset for tp in found if tp.offset >= 0}
-
-    def offsets(self, positions: Mapping[tuple[str, int], int]) -> list[TopicPartition]:
-        return [TopicPartition(self.prefix + t, p, int(o)) for (t, p), o in positions.items()]
-
-    def commit(self, positions: Mapping[tuple[str, int], int]) -> None:
-        if positions:
-            self.consumer.commit(offsets=self.offsets(positions), asynchronous=False)
-
-    def metadata(self):
-        return self.consumer.consumer_group_metadata()
-
-    def close(self) -> None:
-        try:
-            self.consumer.close()
-        except (KafkaException, RuntimeError):
-            pass
 
 
 def _claim(member: dict[str, Any], query_id: str, partition: int) -> int | None:

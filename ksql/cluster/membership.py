@@ -28,7 +28,45 @@ GROUP_SETTINGS = {
 TIMEOUT_S = 10.0
 
 
-class GroupMembership:
+class GroupOffsets:
+    """A consumer of the query's group `_confluent-ksql-<service id>query_<ID>` that reads and
+    commits its source offsets (next offset to read per owned partition)."""
+
+    prefix: str
+    group: str
+    consumer: Consumer
+
+    def committed(self, partitions: set[tuple[str, int]]) -> dict[tuple[str, int], int]:
+        """The group's committed offsets (next offset to read) of owned partitions."""
+        if not partitions:
+            return {}
+        tps = [TopicPartition(self.prefix + t, p) for t, p in sorted(partitions)]
+        try:
+            found = self.consumer.committed(tps, timeout=TIMEOUT_S)
+        except KafkaException as error:
+            raise ExecutionError(f"Could not read offsets of group {self.group}: {error}") from None
+        n = len(self.prefix)
+        return {(tp.topic[n:], tp.partition): tp.offset for tp in found if tp.offset >= 0}
+
+    def offsets(self, positions: Mapping[tuple[str, int], int]) -> list[TopicPartition]:
+        return [TopicPartition(self.prefix + t, p, int(o)) for (t, p), o in positions.items()]
+
+    def commit(self, positions: Mapping[tuple[str, int], int]) -> None:
+        """Commit next-offsets of owned partitions (fails if the group moved them away)."""
+        if positions:
+            self.consumer.commit(offsets=self.offsets(positions), asynchronous=False)
+
+    def metadata(self):
+        return self.consumer.consumer_group_metadata()
+
+    def close(self) -> None:
+        try:
+            self.consumer.close()  # a member leaves the group: its partitions move at once
+        except (KafkaException, RuntimeError):
+            pass
+
+
+class GroupMembership(GroupOffsets):
     """A paused consumer in a query's group; `poll()` runs rebalance callbacks."""
 
     def __init__(
@@ -88,32 +126,3 @@ class GroupMembership:
     def reset(self) -> None:
         """After a failed micro-batch: resume the owned partitions from committed offsets."""
         self.changed = True
-
-    def committed(self, partitions: set[tuple[str, int]]) -> dict[tuple[str, int], int]:
-        """The group's committed offsets (next offset to read) of owned partitions."""
-        if not partitions:
-            return {}
-        tps = [TopicPartition(self.prefix + t, p) for t, p in sorted(partitions)]
-        try:
-            found = self.consumer.committed(tps, timeout=TIMEOUT_S)
-        except KafkaException as error:
-            raise ExecutionError(f"Could not read offsets of group {self.group}: {error}") from None
-        n = len(self.prefix)
-        return {(tp.topic[n:], tp.partition): tp.offset for tp in found if tp.offset >= 0}
-
-    def offsets(self, positions: Mapping[tuple[str, int], int]) -> list[TopicPartition]:
-        return [TopicPartition(self.prefix + t, p, int(o)) for (t, p), o in positions.items()]
-
-    def commit(self, positions: Mapping[tuple[str, int], int]) -> None:
-        """Commit next-offsets of owned partitions (fails if the group moved them away)."""
-        if positions:
-            self.consumer.commit(offsets=self.offsets(positions), asynchronous=False)
-
-    def metadata(self):
-        return self.consumer.consumer_group_metadata()
-
-    def close(self) -> None:
-        try:
-            self.consumer.close()  # leaves the group: its partitions move at once
-        except (KafkaException, RuntimeError):
-            pass
