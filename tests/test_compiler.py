@@ -84,6 +84,18 @@ def test_decimal_arithmetic_types():
     assert run("DEC + D")[0] == DOUBLE
 
 
+def test_decimal_products_are_exact():
+    """Products keep ksqlDB's type (p1 + p2 + 1, s1 + s2) and every digit, whichever way the
+    SQL multiplies them (in the operands' own types when that is exact)."""
+    from decimal import Decimal
+
+    assert run("0.908 * B") == (DecimalType(23, 3), [Decimal("9.080"), Decimal("2.724"), Decimal("4.540")])
+    assert run("0.908 * I") == (DecimalType(14, 3), [Decimal("6.356"), Decimal("-6.356"), None])
+    assert run("CAST(12.345 AS DECIMAL(5, 3)) * CAST(-6.7 AS DECIMAL(2, 1))")[1][0] == Decimal("-82.7115")
+    capped = "CAST(1.5 AS DECIMAL(20, 2)) * CAST(2.5 AS DECIMAL(20, 2))"
+    assert run(capped)[0] == DecimalType(38, 1)  # capped: multiplied in the result type instead
+
+
 def test_incompatible_comparison_is_rejected():
     with pytest.raises(StatementError, match="Cannot compare I \\(INTEGER\\) to S \\(STRING\\)"):
         run("I = S")

@@ -9,7 +9,13 @@ from decimal import Decimal
 
 from ksql import ast
 from ksql.compiler.scope import ResolvedColumn, Scope
-from ksql.compiler.typing import arithmetic_type, common_type, comparable, is_numeric
+from ksql.compiler.typing import (
+    arithmetic_type,
+    common_type,
+    comparable,
+    exact_decimal_product,
+    is_numeric,
+)
 from ksql.errors import StatementError
 from ksql.expr_text import format_expr
 from ksql.types import (
@@ -186,6 +192,9 @@ class Compiler:
             )
         result = arithmetic_type(e.op, left.type, right.type)
         a, b = cast_sql(left.sql, result), cast_sql(right.sql, result)
+        exact = exact_decimal_product(e.op, left.type, right.type, result)
+        if exact is not None:  # in the operands' own types: DuckDB's product is already exact
+            a, b = cast_sql(left.sql, exact[0]), cast_sql(right.sql, exact[1])
         if e.op == "/" and result in (INTEGER, BIGINT):
             sql = f"(CASE WHEN {b} = 0 THEN NULL ELSE {a} // {b} END)"
         elif e.op in ("/", "%") and result != DOUBLE:

