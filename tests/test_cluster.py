@@ -13,17 +13,6 @@ from ksql.cluster.commands import command_topic_name
 from ksql.cluster.leases import range_assignment
 from ksql.engine import Engine
 from ksql.errors import StatementError
-from ksql.storage.kafka_broker import BrokerUnavailable, NoidaBroker
-
-
-@pytest.fixture(scope="module")
-def broker():
-    try:
-        b = NoidaBroker().start()
-    except BrokerUnavailable as error:
-        pytest.skip(f"Kafka-protocol broker could not start: {error}")
-    yield b
-    b.stop()
 
 
 @pytest.fixture

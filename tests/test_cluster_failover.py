@@ -25,20 +25,9 @@ from confluent_kafka import Consumer, Producer, TopicPartition
 from confluent_kafka.admin import AdminClient, NewTopic
 
 from ksql.conformance.rest_server import ServerProcess
-from ksql.storage.kafka_broker import BrokerUnavailable, NoidaBroker
 
 KEYS = 40
 RECORDS = 3000
-
-
-@pytest.fixture(scope="module")
-def broker():
-    try:
-        b = NoidaBroker().start()
-    except BrokerUnavailable as error:
-        pytest.skip(f"Kafka-protocol broker could not start: {error}")
-    yield b
-    b.stop()
 
 
 def server_properties(bootstrap: str, service_id: str) -> str:

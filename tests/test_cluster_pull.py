@@ -22,12 +22,10 @@ pytest.importorskip("confluent_kafka")
 import httpx
 from confluent_kafka import Producer
 from confluent_kafka.admin import AdminClient, NewTopic
-from test_cluster_failover import broker, ksql, members, owned, server_properties, wait_for
+from test_cluster_failover import ksql, members, owned, server_properties, wait_for
 
 from ksql.conformance.rest_server import ServerProcess
 from ksql.storage.partitioner import partition_for_key
-
-__all__ = ["broker"]  # the module-scoped broker fixture, shared with test_cluster_failover
 
 KEYS = 16
 RECORDS = 320

@@ -17,34 +17,12 @@ from confluent_kafka import Consumer, Producer
 
 from ksql.engine import Engine
 from ksql.errors import TopicError
-from ksql.storage.kafka_broker import BrokerUnavailable, NoidaBroker
 from ksql.storage.kafka_log import KafkaTopicLog
 from ksql.storage.log import TopicLog
 from ksql.storage.partitioner import partition_for_key
 from ksql.storage.records import make_records, read_schema
 
 NO_RETENTION = {"retention.ms": "-1"}  # the broker enforces retention against old timestamps
-
-
-class _External:
-    """A cluster given by KSQL_TEST_KAFKA_BOOTSTRAP instead of a broker started here."""
-
-    def __init__(self, bootstrap: str) -> None:
-        self.bootstrap = bootstrap
-
-
-@pytest.fixture(scope="session")
-def broker():
-    external = os.environ.get("KSQL_TEST_KAFKA_BOOTSTRAP")
-    if external:
-        yield _External(external)
-        return
-    try:
-        b = NoidaBroker().start()
-    except BrokerUnavailable as error:
-        pytest.skip(f"Kafka-protocol broker could not start: {error}")
-    yield b
-    b.stop()
 
 
 @pytest.fixture
