@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from ksql.types import quote_identifier as q
 
@@ -56,7 +57,7 @@ def fold_sessions(op, batch: pa.Table, ts: np.ndarray, st: np.ndarray) -> pa.Tab
     finally:
         con.unregister("__inp")
     replaced = merged.filter(merged.column("__replaced"))
-    sessions = merged.filter(pa.compute.invert(merged.column("__replaced")))
+    sessions = merged.filter(pc.invert(merged.column("__replaced")))
     if replaced.num_rows:
         op.store.delete(replaced.select(op.key_names + [WINDOWSTART]))
     state_names = [c for cols in op.state_cols for c, _ in cols]
