@@ -113,8 +113,12 @@ def _values(engine: Engine, topic: str) -> list:
     return [json.loads(r["value"]) for r in engine.read_topic(topic).to_pylist()]
 
 
+# Every update as an output record (no record cache): the tests read each step of a fold.
+PER_RECORD = {"auto.offset.reset": "earliest", "cache.max.bytes.buffering": "0"}
+
+
 def _run(tmp_path: Path, inserts: list[str], query: str, topic: str = "OUT") -> list:
-    with Engine(tmp_path, properties={"auto.offset.reset": "earliest"}) as engine:
+    with Engine(tmp_path, properties=PER_RECORD) as engine:
         engine.execute(STREAM)
         for values in inserts:
             engine.execute(f"INSERT INTO s (id, name, n, d, tags) VALUES ({values});")
@@ -170,7 +174,7 @@ def test_aggregate_over_a_stream_with_literal_init_argument(tmp_path: Path) -> N
 
 
 def test_aggregate_with_undo_over_a_table_retracts_old_rows(tmp_path: Path) -> None:
-    with Engine(tmp_path, properties={"auto.offset.reset": "earliest"}) as engine:
+    with Engine(tmp_path, properties=PER_RECORD) as engine:
         engine.execute(
             "CREATE TABLE t (id INT PRIMARY KEY, region STRING, n INT) "
             "WITH (kafka_topic='t', partitions=1, value_format='JSON');"
