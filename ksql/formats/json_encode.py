@@ -62,19 +62,23 @@ def json_value(sql_type: SqlType, expr: str, depth: int = 0) -> str:
     return f"to_base64({expr})"  # BYTES
 
 
+def json_text_sql(columns: Columns, refs: list[str], *, unwrapped: bool) -> str:
+    """A DuckDB expression for the JSON text of one record whose column i is `refs[i]`."""
+    if unwrapped:
+        return f"to_json({json_value(columns[0][1], refs[0])})"
+    fields = ", ".join(
+        f"{quote_identifier(name)} := {json_value(t, ref)}"
+        for (name, t), ref in zip(columns, refs, strict=True)
+    )
+    return f"to_json(struct_pack({fields}))"
+
+
 def encode_json(table, columns: Columns, *, unwrapped: bool) -> pa.Array:
     n = table.num_rows
     if not columns:
         return pa.nulls(n, pa.binary())
     source = pa.table({f"c{i}": table_column(table, name) for i, (name, _) in enumerate(columns)})
-    if unwrapped:
-        sql = f"SELECT to_json({json_value(columns[0][1], 'c0')}) AS j FROM src"
-    else:
-        fields = ", ".join(
-            f"{quote_identifier(name)} := {json_value(t, f'c{i}')}"
-            for i, (name, t) in enumerate(columns)
-        )
-        sql = f"SELECT to_json(struct_pack({fields})) AS j FROM src"
-    out = duck.run(sql, src=source).column("j")
+    text = json_text_sql(columns, [f"c{i}" for i in range(len(columns))], unwrapped=unwrapped)
+    out = duck.run(f"SELECT {text} AS j FROM src", src=source).column("j")
     out = out.combine_chunks() if out.num_chunks != 1 else out.chunk(0)
     return pc.cast(out, pa.string()).cast(pa.binary())

@@ -8,6 +8,13 @@ import pyarrow.compute as pc
 
 from ksql.catalog import Source
 from ksql.formats.base import get_format
+from ksql.formats.json_encode import json_text_sql
+from ksql.formats.json_format import is_unwrapped
+from ksql.types import DecimalType, PrimitiveType, quote_identifier
+
+# Value types whose JSON text DuckDB writes the same from a query's column as from the Arrow
+# column the sink encoder is given (SinkEncoder.value_sql).
+_SQL_ENCODED = {"BOOLEAN", "INTEGER", "BIGINT", "DOUBLE", "STRING"}
 
 
 class SinkEncoder:
@@ -23,15 +30,33 @@ class SinkEncoder:
         self.key_format = get_format(sink.key_format.name, sink.key_format.properties)
         self.value_format = get_format(sink.value_format.name, sink.value_format.properties)
 
+    def value_sql(self) -> str | None:
+        """A DuckDB expression for the value text over columns named as the sink's value
+        columns, for a query that encodes values itself (None: this sink's values are not
+        JSON of flat types). encode(values=...) then takes that query's output."""
+        if self.sink.value_format.name.upper() != "JSON" or not self.value_columns:
+            return None
+        if not all(
+            isinstance(t, DecimalType) or (isinstance(t, PrimitiveType) and t.name in _SQL_ENCODED)
+            for _, t in self.value_columns
+        ):
+            return None
+        # Cast to the declared types, as the rows encode() takes are cast (a no-op mostly).
+        refs = [f"CAST({quote_identifier(name)} AS {t.duckdb()})" for name, t in self.value_columns]
+        unwrapped = is_unwrapped(self.value_columns, self.sink.wrap_single_value)
+        return f"CAST({json_text_sql(self.value_columns, refs, unwrapped=unwrapped)} AS VARCHAR)"
+
     def encode(
         self,
         rows: pa.Table,
         timestamps: pa.Array,
         tombstones: pa.Array | None = None,
         window: tuple[pa.Array, pa.Array] | None = None,
+        values: pa.Array | None = None,
     ) -> pa.Table:
         """Records ready for TopicLog.produce; tombstones (bool mask) get null values;
-        `window` (starts, ends in ms) is appended to windowed keys as Kafka Streams does."""
+        `window` (starts, ends in ms) is appended to windowed keys as Kafka Streams does.
+        `values`: the value texts, when the query computed them with value_sql()."""
         n = rows.num_rows
         if self.key_columns:
             key_rows = rows.select([name for name, _ in self.key_columns])
@@ -46,11 +71,14 @@ class SinkEncoder:
             keys = pa.nulls(n, pa.binary())
         if window is not None and self.sink.window is not None:
             keys = windowed_keys(keys, window, session=self.sink.window.kind == "SESSION")
-        values = self.value_format.encode(
-            rows.select([name for name, _ in self.value_columns]),
-            self.value_columns,
-            wrap_single=self.sink.wrap_single_value,
-        )
+        if values is None:
+            values = self.value_format.encode(
+                rows.select([name for name, _ in self.value_columns]),
+                self.value_columns,
+                wrap_single=self.sink.wrap_single_value,
+            )
+        else:
+            values = values.cast(pa.binary())
         if tombstones is not None:
             values = pc.if_else(tombstones, pa.scalar(None, pa.binary()), values)
         headers = pa.nulls(n, pa.list_(pa.struct([("key", pa.string()), ("value", pa.binary())])))

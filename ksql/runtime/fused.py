@@ -8,6 +8,10 @@ would produce, with no errors; this module then evaluates the SELECT directly ov
 fields, with the same column names and DuckDB types as the general path's batch. If any record
 fails to verify (or DuckDB raises), the result is discarded and the caller takes the general
 path for the whole batch, so behaviour is the same either way.
+
+Given the sink's value SQL (SinkEncoder.value_sql), the same query also writes each output
+record's value text, and returns only the key columns beside it: the value columns never
+become an Arrow table of their own.
 """
 
 from __future__ import annotations
@@ -29,10 +33,20 @@ OK = "__ksql_fused_ok"
 class FusedJsonStateless:
     """One query per batch for a stateless query over a plain JSON stream; built per query."""
 
-    def __init__(self, source: Source, select_sql: str, where_sql: str | None) -> None:
+    def __init__(
+        self,
+        source: Source,
+        select_sql: str,
+        where_sql: str | None,
+        *,
+        encoded: tuple[str, list[str]] | None = None,
+    ) -> None:
+        """encoded: (value SQL over the output columns, names of the columns to keep beside
+        it), to return the value text as VALUE_OUT instead of the value columns."""
         self.source = source
         self.select_sql = select_sql
         self.where_sql = where_sql
+        self.encoded = encoded
         self.key_columns = [(c.name, c.type) for c in source.key_columns]
         self.value_columns = [(c.name, c.type) for c in source.value_columns]
         self.key_format = get_format(source.key_format.name, source.key_format.properties)
@@ -68,13 +82,21 @@ class FusedJsonStateless:
         # A record that did not verify is always kept, so the caller sees it and falls back.
         where = f' WHERE NOT {OK} OR (NOT "{DELETED}" AND {self.where_sql})' if self.where_sql else ""
         select = f"{self.select_sql}, " if self.select_sql else ""
-        from ksql.runtime.runner import ROWTIME_OUT, TOMBSTONE_OUT
+        from ksql.runtime.runner import ROWTIME_OUT, TOMBSTONE_OUT, VALUE_OUT
 
-        return (
+        query = (
             f"WITH batch AS (SELECT {', '.join(columns)} FROM "
             f"(SELECT *, {layout.parsed} AS r FROM src)) "
             f'SELECT {select}"ROWTIME" AS "{ROWTIME_OUT}", "{DELETED}" AS "{TOMBSTONE_OUT}", '
             f"{OK} FROM batch{where}"
+        )
+        if self.encoded is None:
+            return query
+        value_sql, keep = self.encoded
+        kept = "".join(f"{quote_identifier(name)}, " for name in keep)
+        return (
+            f'SELECT {kept}"{ROWTIME_OUT}", "{TOMBSTONE_OUT}", {value_sql} AS "{VALUE_OUT}", '
+            f"{OK} FROM ({query})"
         )
 
     def run(self, con, records: pa.Table) -> pa.Table | None:

@@ -21,6 +21,7 @@ from ksql.runtime.timestamps import sink_timestamps
 
 ROWTIME_OUT = "__KSQL_ROWTIME"
 TOMBSTONE_OUT = "__KSQL_TOMBSTONE"
+VALUE_OUT = "__KSQL_VALUE"  # value texts a query encoded itself (fused.py)
 WINDOW_OUT = ("__KSQL_WINDOWSTART", "__KSQL_WINDOWEND")
 
 
@@ -139,7 +140,10 @@ class QueryRunner:
             if self.windowed:
                 window = tuple(out.column(n).combine_chunks() for n in WINDOW_OUT)
             tombstones = pc.fill_null(out.column(TOMBSTONE_OUT).combine_chunks(), False)
-            records = self.encoder.encode(out, timestamps, tombstones, window=window)
+            values = None
+            if VALUE_OUT in out.column_names:
+                values = out.column(VALUE_OUT).combine_chunks()
+            records = self.encoder.encode(out, timestamps, tombstones, window=window, values=values)
             self.log.produce(self.sink.topic, records)
         if self.emit is not None:
             self.emit(out)
@@ -177,17 +181,37 @@ class StatelessQuery(QueryRunner):
             f'SELECT {select}{bounds if self.windowed else ""}"ROWTIME" AS "{ROWTIME_OUT}", '
             f'"{DELETED}" AS "{TOMBSTONE_OUT}" FROM batch{where}'
         )
-        # Plain JSON streams: decode + SELECT in one query while batches verify (see fused.py).
-        self.fused = (
-            FusedJsonStateless(analysis.source, select_list_sql(analysis.columns), analysis.where_sql)
-            if FusedJsonStateless.applies(analysis.source)
-            else None
-        )
         self.output_schema = pa.schema(
             [pa.field(c.name, c.type.arrow()) for c in analysis.columns]
             + ([pa.field(n, pa.int64()) for n in WINDOW_OUT] if self.windowed else [])
             + [pa.field(ROWTIME_OUT, pa.int64()), pa.field(TOMBSTONE_OUT, pa.bool_())]
         )
+        # Plain JSON streams: decode + SELECT in one query while batches verify (see fused.py);
+        # into a plain JSON sink, that query writes the value texts too.
+        self.fused = None
+        if FusedJsonStateless.applies(analysis.source):
+            encoded = self._fused_encoding()
+            self.fused = FusedJsonStateless(
+                analysis.source, select_list_sql(analysis.columns), analysis.where_sql,
+                encoded=encoded,
+            )
+            if encoded is not None:
+                keep = set(encoded[1]) | {ROWTIME_OUT, TOMBSTONE_OUT}
+                fields = [f for f in self.output_schema if f.name in keep]
+                self.fused_schema = pa.schema([*fields, pa.field(VALUE_OUT, pa.string())])
+
+    def _fused_encoding(self) -> tuple[str, list[str]] | None:
+        """The sink's value SQL and key columns, when the fused query can encode values: a
+        persistent query into a JSON sink of flat types, no window, timestamp column or
+        transient consumer (they need the value columns themselves)."""
+        if self.encoder is None or self.emit is not None or self.windowed:
+            return None
+        if self.sink is None or self.sink.timestamp_column is not None:
+            return None
+        value_sql = self.encoder.value_sql()
+        if value_sql is None:
+            return None
+        return value_sql, [name for name, _ in self.encoder.key_columns]
 
     def step(self, max_records: int = 65536) -> int:
         """Process one micro-batch; returns the number of source records consumed."""
@@ -199,7 +223,7 @@ class StatelessQuery(QueryRunner):
         # Steps 2 and 3 fused, when the whole batch decodes by the JSON fast path.
         out = self.fused.run(self.con, records) if self.fused is not None else None
         if out is not None:
-            out = out.cast(self.output_schema)
+            out = out.cast(self.output_schema if self.fused.encoded is None else self.fused_schema)
         else:
             # Step 2: decode; bad records go to the processing log.
             decoded = self._decode(records)
