@@ -21,8 +21,10 @@ SOURCE = (
 
 QUERIES = [
     "CREATE STREAM out AS SELECT * FROM src;",
-    "CREATE STREAM out AS SELECT id, UCASE(name) AS name, qty * 2 AS q2, price / 0.0 AS inf, "
-    "0.908 * amount AS scaled, big + 1 AS big1, NOT ok AS nok FROM src WHERE qty > 1;",
+    (
+        "CREATE STREAM out AS SELECT id, UCASE(name) AS name, qty * 2 AS q2, price / 0.0 AS inf, "
+        "0.908 * amount AS scaled, big + 1 AS big1, NOT ok AS nok FROM src WHERE qty > 1;"
+    ),
     "CREATE STREAM out WITH (wrap_single_value=false) AS SELECT id, amount * 3 AS a3 FROM src;",
     "CREATE STREAM out WITH (value_format='DELIMITED') AS SELECT id, name, qty FROM src;",
     "CREATE STREAM out AS SELECT name, price FROM src PARTITION BY name;",
