@@ -8,16 +8,8 @@ from lark import Token, Transformer
 
 from ksql import ast
 from ksql.errors import ParseError, StatementError
-from ksql.types import (
-    PRIMITIVE_ALIASES,
-    ArrayType,
-    DecimalType,
-    MapType,
-    SqlType,
-    StructField,
-    StructType,
-    TypeReference,
-)
+from ksql.parse_values import ValueCallbacks, error_at, integer_literal, unquote_string
+from ksql.types import SqlType
 
 # Milliseconds per time unit, singular and plural, as written in WINDOW, WITHIN, GRACE PERIOD.
 _UNIT_MS = {
@@ -31,31 +23,12 @@ TIME_UNITS_MS: dict[str, int] = {
     name: ms for unit, ms in _UNIT_MS.items() for name in (unit, unit + "S")
 }
 
-_INT32_MIN, _INT32_MAX = -(2**31), 2**31 - 1
 _COMPARISON_OPS = {"!=": "<>"}
 _NUMERIC_KINDS = frozenset({"INTEGER", "BIGINT", "DECIMAL", "DOUBLE"})
 
 
 def _is_keyword(child: Any, keywords: frozenset[str]) -> bool:
     return isinstance(child, Token) and child.type in keywords
-
-
-def _error_at(token: Token, detail: str) -> ParseError:
-    return ParseError(
-        f"line {token.line}:{token.column}: Syntax Error\n{detail}",
-        line=token.line,
-        column=token.column,
-        near=str(token),
-    )
-
-
-def _integer_literal(value: int) -> ast.Literal:
-    kind = "INTEGER" if _INT32_MIN <= value <= _INT32_MAX else "BIGINT"
-    return ast.Literal(value, kind)
-
-
-def _unquote_string(token: str) -> str:
-    return token[1:-1].replace("''", "'")
 
 
 class Ident(str):
@@ -80,7 +53,7 @@ def _pos(name: str) -> tuple[int, int] | None:
 
 def _negate(literal: ast.Literal) -> ast.Literal:
     if literal.kind in ("INTEGER", "BIGINT"):
-        return _integer_literal(-literal.value)
+        return integer_literal(-literal.value)
     if literal.kind == "DECIMAL":
         text = literal.value
         return ast.Literal(text[1:] if text.startswith("-") else "-" + text, "DECIMAL")
@@ -101,7 +74,7 @@ def _as_interval_unit(arg: ast.Expr) -> ast.Expr:
     return arg
 
 
-class AstBuilder(Transformer):
+class AstBuilder(ValueCallbacks, Transformer):
     """One callback per grammar alias; keyword tokens are dropped before building nodes."""
 
     def __init__(self, keywords: frozenset[str]) -> None:
@@ -207,13 +180,13 @@ class AstBuilder(Transformer):
         return ast.Explain(query_id=target)
 
     def set_property(self, children: list[Any]) -> ast.SetProperty:
-        return ast.SetProperty(_unquote_string(children[1]), _unquote_string(children[2]))
+        return ast.SetProperty(unquote_string(children[1]), unquote_string(children[2]))
 
     def unset_property(self, children: list[Any]) -> ast.UnsetProperty:
-        return ast.UnsetProperty(_unquote_string(children[1]))
+        return ast.UnsetProperty(unquote_string(children[1]))
 
     def define_variable(self, children: list[Any]) -> ast.DefineVariable:
-        return ast.DefineVariable(str(children[1]), _unquote_string(children[2]))
+        return ast.DefineVariable(str(children[1]), unquote_string(children[2]))
 
     def undefine_variable(self, children: list[Any]) -> ast.UndefineVariable:
         return ast.UndefineVariable(str(children[1]))
@@ -227,7 +200,7 @@ class AstBuilder(Transformer):
         name = children[0]
         if name.type == "IDENT":
             return str(name)
-        return _identifier(name) if name.type == "QUOTED_IDENT" else _unquote_string(name)
+        return _identifier(name) if name.type == "QUOTED_IDENT" else unquote_string(name)
 
     def from_beginning(self, _children: list[Any]) -> tuple[str, bool]:
         return "from_beginning", True
@@ -298,7 +271,7 @@ class AstBuilder(Transformer):
         return "HEADERS", None
 
     def header_constraint(self, children: list[Any]) -> tuple[str, str]:
-        return "HEADER", _unquote_string(children[1])
+        return "HEADER", unquote_string(children[1])
 
     def with_props(self, children: list[Any]) -> dict[str, Any]:
         return dict(children[1:])
@@ -432,7 +405,7 @@ class AstBuilder(Transformer):
         count, unit = children
         ms = TIME_UNITS_MS.get(unit.upper())
         if ms is None:
-            raise _error_at(unit, f"Unknown time unit: '{unit}'")
+            raise error_at(unit, f"Unknown time unit: '{unit}'")
         return int(count) * ms
 
     # ------------------------------------------------------------------ expressions
@@ -474,7 +447,7 @@ class AstBuilder(Transformer):
 
     def like(self, children: list[Any]) -> ast.Like:
         value, _not, _like, pattern, _escape, escape = children
-        escape_char = _unquote_string(escape) if escape is not None else None
+        escape_char = unquote_string(escape) if escape is not None else None
         return ast.Like(value, pattern, escape_char, negated=_not is not None)
 
     def is_null(self, children: list[Any]) -> ast.IsNull:
@@ -565,57 +538,3 @@ class AstBuilder(Transformer):
 
     def struct_entry(self, children: list[Any]) -> tuple[str, ast.Expr]:
         return children[0], children[1]
-
-    def null(self, _children: list[Any]) -> ast.Literal:
-        return ast.Literal(None, "NULL")
-
-    def true(self, _children: list[Any]) -> ast.Literal:
-        return ast.Literal(True, "BOOLEAN")
-
-    def false(self, _children: list[Any]) -> ast.Literal:
-        return ast.Literal(False, "BOOLEAN")
-
-    def string(self, children: list[Any]) -> ast.Literal:
-        return ast.Literal(_unquote_string(children[0]), "STRING")
-
-    def integer(self, children: list[Any]) -> ast.Literal:
-        return _integer_literal(int(children[0]))
-
-    def decimal(self, children: list[Any]) -> ast.Literal:
-        return ast.Literal(str(children[0]), "DECIMAL")
-
-    def double(self, children: list[Any]) -> ast.Literal:
-        return ast.Literal(float(children[0]), "DOUBLE")
-
-    # ------------------------------------------------------------------ types
-
-    def type_name(self, children: list[Any]) -> str:
-        return children[0].upper()
-
-    def named_type(self, children: list[Any]) -> SqlType:
-        name = children[0]
-        if name == "NULL":
-            raise ParseError(f"Syntax Error\nNULL is not a type: {name}")
-        return PRIMITIVE_ALIASES.get(name) or TypeReference(name)
-
-    def parameterized_type(self, children: list[Any]) -> DecimalType:
-        name, *params = children
-        if (
-            name != "DECIMAL"
-            or len(params) != 2
-            or not all(p.type == "INTEGER_VALUE" for p in params)
-        ):
-            raise _error_at(params[0], f"Unexpected type parameters for {name}")
-        return DecimalType(int(params[0]), int(params[1]))
-
-    def array_type(self, children: list[Any]) -> ArrayType:
-        return ArrayType(children[1])
-
-    def map_type(self, children: list[Any]) -> MapType:
-        return MapType(children[1], children[2])
-
-    def struct_type(self, children: list[Any]) -> StructType:
-        return StructType(tuple(self._present(children)))
-
-    def struct_field(self, children: list[Any]) -> StructField:
-        return StructField(children[0], children[1])

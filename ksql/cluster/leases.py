@@ -22,14 +22,12 @@ The group `_confluent-ksql-<service id>query_<ID>` still holds the committed sou
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from confluent_kafka import Consumer
 
-from ksql.cluster.membership import GroupOffsets
+from ksql.cluster.membership import GroupOffsets, group_consumer_config
 
-_client_log = logging.getLogger("ksql.kafka.client")
 TIMEOUT_S = 10.0
 
 
@@ -52,16 +50,7 @@ class LeaseMembership(GroupOffsets):
         self.group = group
         self.query_id = query_id
         self.topic = topic
-        self.consumer = Consumer(
-            {
-                "bootstrap.servers": log.bootstrap_servers,
-                "logger": _client_log,
-                "group.id": self.prefix + group,
-                "client.id": client_id,
-                "enable.auto.commit": False,
-                "enable.auto.offset.store": False,
-            }
-        )
+        self.consumer = Consumer(group_consumer_config(log, group, client_id))
         self.claims: dict[int, int | None] = {}  # partition -> stamp (None: not written yet)
         self.assignment: set[tuple[str, int]] = set()
         self.changed = False

@@ -28,6 +28,18 @@ GROUP_SETTINGS = {
 TIMEOUT_S = 10.0
 
 
+def group_consumer_config(log, group: str, client_id: str) -> dict[str, object]:
+    """Settings of a consumer that only joins the query's group and commits its offsets."""
+    return {
+        "bootstrap.servers": log.bootstrap_servers,
+        "logger": _client_log,
+        "group.id": log.prefix + group,
+        "client.id": client_id,
+        "enable.auto.commit": False,
+        "enable.auto.offset.store": False,
+    }
+
+
 class GroupOffsets:
     """A consumer of the query's group `_confluent-ksql-<service id>query_<ID>` that reads and
     commits its source offsets (next offset to read per owned partition)."""
@@ -79,15 +91,8 @@ class GroupMembership(GroupOffsets):
     ) -> None:
         self.prefix = log.prefix
         self.group = group
-        conf = {
-            "bootstrap.servers": log.bootstrap_servers,
-            "logger": _client_log,
-            "group.id": self.prefix + group,
-            "client.id": client_id,
-            "enable.auto.commit": False,
-            "enable.auto.offset.store": False,
-            "auto.offset.reset": "earliest",
-        }
+        conf = group_consumer_config(log, group, client_id)
+        conf["auto.offset.reset"] = "earliest"
         for key, default in GROUP_SETTINGS.items():
             conf[key] = properties.get(key, default)
         self.consumer = Consumer(conf)
