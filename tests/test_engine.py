@@ -193,6 +193,20 @@ def test_push_query_with_group_by_streams_running_counts(tmp_path: Path) -> None
         result.close()
 
 
+def test_push_query_aggregating_without_group_by_folds_every_record(tmp_path: Path) -> None:
+    with Engine(tmp_path, properties={"auto.offset.reset": "earliest"}) as engine:
+        engine.execute(STREAM)
+        for i, qty in enumerate([3, 4, 5]):
+            engine.execute(f"INSERT INTO orders (id, item, qty) VALUES ({i}, 'x', {qty});")
+        [result] = engine.execute(
+            "SELECT COUNT(*) AS n, SUM(qty) AS total FROM orders EMIT CHANGES LIMIT 3;",
+            properties={"cache.max.bytes.buffering": "0"},
+        )
+        assert [c.name for c in result.columns] == ["N", "TOTAL"]
+        assert list(result.rows) == [[1, 3], [2, 7], [3, 12]]
+        result.close()
+
+
 def test_pull_query_on_a_windowed_table_filters_on_window_bounds(tmp_path: Path) -> None:
     with Engine(tmp_path, properties={"auto.offset.reset": "earliest"}) as engine:
         engine.execute(STREAM)

@@ -23,6 +23,7 @@ from ksql.analyzer.select import (
     compile_predicate,
     expand_select,
     name_items,
+    reject_duplicate_columns,
     uses_table_function,
 )
 from ksql.catalog import KEY, VALUE, Catalog, Source
@@ -32,7 +33,7 @@ from ksql.errors import StatementError
 from ksql.expr_text import format_expr
 from ksql.functions.aggregates import Arg, aggregate_registry
 from ksql.functions.aggregates.base import AggregateFunction
-from ksql.types import BIGINT, PrimitiveType, SqlType, quote_identifier
+from ksql.types import BIGINT, INTEGER, PrimitiveType, SqlType, quote_identifier
 
 WINDOW_BOUNDS = ("WINDOWSTART", "WINDOWEND")
 
@@ -189,7 +190,7 @@ def analyze_aggregate(
     _check_source(source, sink_name)
     scope = SourceScope(source, query.from_.alias)
     items = expand_select(query, scope, repartitioned=False)
-    name_items(items, {c.name for c in source.columns})
+    name_items(items, {c.name for c in source.columns}, persistent=sink_name is not None)
     _check_functions_exist(items, query.having)
     if any(uses_table_function(i.expr) for i in items):
         raise StatementError("Table functions cannot be used with aggregations.")
@@ -204,6 +205,10 @@ def analyze_aggregate(
 
     group_exprs = list(query.group_by)
     keys = _group_keys(group_exprs, scope, source)
+    if not keys and sink_name is None:
+        # A push query aggregating without GROUP BY folds every record into one group; its
+        # key is not shown.
+        keys = [GroupKey("__K0", INTEGER, "0")]
     rewriter = _Rewriter(scope, group_exprs, session, windowed=query.window is not None)
     rewritten: list[ast.Expr] = []
     loose_names: list[str] = []
@@ -242,6 +247,7 @@ def analyze_aggregate(
 
     agg_scope = _aggregated_scope(keys, rewriter.calls, windowed=query.window is not None)
     columns = _output_columns(items, rewritten, agg_scope, keys, group_exprs, sink_name)
+    reject_duplicate_columns(columns)
     if sink_name is not None and not any(c.namespace == VALUE for c in columns):
         raise StatementError("The projection contains no value columns.")
     having_sql = None

@@ -144,11 +144,17 @@ def name_items(
             name = f"{name}_{suffix}"
         taken.add(name)
         item.name = name
+
+
+def reject_duplicate_columns(columns: list[OutputColumn]) -> None:
+    """Two output columns with one name: ksqlDB names the second with its type."""
     seen: set[str] = set()
-    for item in items:
-        if item.name in seen:
-            raise StatementError(f"Duplicate value columns found in schema: `{item.name}`")
-        seen.add(item.name)
+    for column in columns:
+        if column.name in seen:
+            raise StatementError(
+                f"Duplicate value columns found in schema: `{column.name}` {column.type}"
+            )
+        seen.add(column.name)
 
 
 def compile_predicate(expr: ast.Expr, scope, clause: str, shown: ast.Expr | None = None) -> str:
@@ -199,6 +205,7 @@ def analyze_select(
     else:
         new_planner = str(session.get("ksql.new.query.planner.enabled", "false")).lower() == "true"
         columns = _keyed_columns(source, items, compiled, sink_name, sink_kind, new_planner)
+    reject_duplicate_columns(columns)
     if sink_kind is not None and not any(c.namespace == VALUE for c in columns):
         raise StatementError("The projection contains no value columns.")
     return SelectAnalysis(

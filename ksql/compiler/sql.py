@@ -93,6 +93,10 @@ def _epoch_ms_of_text(sql: str) -> str:
     return f"epoch_ms(CAST({sql} AS TIMESTAMPTZ))"
 
 
+def _is_null_literal(expr: ast.Expr) -> bool:
+    return isinstance(expr, ast.Literal) and expr.kind == "NULL"
+
+
 def _type_name(t: SqlType | None) -> str:
     return "NULL" if t is None else str(t)
 
@@ -185,6 +189,14 @@ class Compiler:
                     f"Unsupported arithmetic types. {_type_name(left.type)} {_type_name(right.type)}"
                 )
             return Compiled(f"({left.sql} || {right.sql})", STRING)
+        if _is_null_literal(e.left) or _is_null_literal(e.right):
+            # ksqlDB refuses arithmetic on a NULL literal (its type is unknown), whatever the
+            # other side is.
+            names = " and ".join("null" if t is None else str(t) for t in (left.type, right.type))
+            raise StatementError(
+                f"Error processing expression: {format_expr(e)}. "
+                f"Arithmetic on types {names} are not supported."
+            )
         if not all(t is None or is_numeric(t) for t in (left.type, right.type)):
             names = " ".join(_type_name(t).split("(")[0] for t in (left.type, right.type))
             raise StatementError(

@@ -8,6 +8,7 @@ import duckdb
 import pyarrow as pa
 
 from ksql import ast
+from ksql.analyzer.rewrite import walk
 from ksql.catalog import Source
 from ksql.compiler import compile_expression
 from ksql.compiler.scope import MapScope
@@ -16,6 +17,9 @@ from ksql.functions.python_udf import attach as attach_udfs
 from ksql.results import CommandResult
 from ksql.runtime.encode import SinkEncoder
 from ksql.types import BIGINT, SqlType, numeric_rank
+
+# System columns a record gets from the log, never from INSERT VALUES (ROWTIME may be given).
+_NOT_INSERTABLE = {"ROWPARTITION", "ROWOFFSET"}
 
 
 def _assignable(value_type: SqlType | None, column_type: SqlType) -> bool:
@@ -32,15 +36,27 @@ def insert_values(engine, stmt: ast.InsertValues, text: str, session: dict[str, 
         raise StatementError(f"Cannot insert values into an unknown stream/table: {stmt.target}")
     if target.is_source:
         raise KsqlError(f"Cannot insert values into read-only {target.kind.lower()}: {stmt.target}")
-    names = list(stmt.columns) or [c.name for c in target.columns]
+    # Without a column list, values go to the key columns first, as ksqlDB's schema orders them.
+    implicit = [*target.key_columns, *target.value_columns, *target.header_columns]
+    names = list(stmt.columns) or [c.name for c in implicit]
+    pseudo = [n for n in names if n.upper() in _NOT_INSERTABLE]
+    if pseudo:
+        raise KsqlError(f"Inserting into column `{pseudo[0].upper()}` is not allowed.")
     headers = [n for n in names if (c := target.column(n)) is not None and c.is_header]
     if headers:
         raise KsqlError(f"Cannot insert into HEADER columns: {', '.join(headers)}")
     if len(names) != len(stmt.values):
+        if stmt.columns:
+            raise KsqlError(
+                "Failed to prepare statement: Expected number columns and values to match: "
+                f"{len(names)}, {len(stmt.values)}"
+            )
         raise KsqlError(
             "Expected a value for each column. Expected Columns: "
             f"[{', '.join(names)}]. Got [{', '.join(str(v) for v in stmt.values)}]"
         )
+    for value in stmt.values:
+        _refuse_qualified_columns(value)
     row = _evaluate(target, names, stmt.values)
     timestamp = row.pop("ROWTIME", None)
     if timestamp is None:
@@ -58,6 +74,16 @@ def insert_values(engine, stmt: ast.InsertValues, text: str, session: dict[str, 
     records = SinkEncoder(target).encode(table, pa.array([timestamp], pa.int64()))
     engine.log.produce(target.topic, records)
     return CommandResult(text, "")
+
+
+def _refuse_qualified_columns(expr: ast.Expr) -> None:
+    """A value may not name a source's column: there is no source to read it from."""
+    for node in walk(expr):
+        if isinstance(node, ast.ColumnRef) and node.source is not None:
+            raise KsqlError(
+                f"Failed to prepare statement: '{node.source}' is not a valid stream/table "
+                "name or alias."
+            )
 
 
 def _evaluate(target: Source, names: list[str], values: tuple[ast.Expr, ...]) -> dict:

@@ -36,6 +36,8 @@ def create_as_select(engine, stmt: ast.CreateAsSelect, text: str, session: dict[
     catalog = engine.catalog
     if check_replace(engine, stmt.name, stmt.kind, stmt.or_replace, stmt.if_not_exists, False):
         return CommandResult(text, f"{stmt.kind.title()} {stmt.name} already exists.")
+    if stmt.query.limit is not None:
+        raise StatementError(f"CREATE {stmt.kind} AS SELECT statements don't support LIMIT clause.")
     analysis = analyze(stmt.query, catalog, session, sink_name=stmt.name, sink_kind=stmt.kind)
     _check_cluster(engine, analysis)
     produced = result_kind(analysis)

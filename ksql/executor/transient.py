@@ -20,6 +20,7 @@ from ksql.analyzer.select import analyze_select, select_list_sql
 from ksql.catalog import KEY
 from ksql.errors import StatementError
 from ksql.executor.pull_rules import check_key_lookup, check_pull
+from ksql.expr_text import format_expr
 from ksql.results import QueryColumn, RowsResult, TombstoneRow
 from ksql.runtime.aggregation_query import AggregationQuery
 from ksql.runtime.join_aggregation import JoinAggregationQuery
@@ -27,6 +28,7 @@ from ksql.runtime.join_query import JoinQuery
 from ksql.runtime.runner import TOMBSTONE_OUT, StatelessQuery
 
 _ids = itertools.count()
+_WHERE_ERROR = "Error in WHERE expression: "
 
 
 def run_query(engine, stmt: ast.QueryStatement, text: str, session: dict[str, str]) -> RowsResult:
@@ -54,7 +56,13 @@ def run_query(engine, stmt: ast.QueryStatement, text: str, session: dict[str, st
     elif join:
         analysis = analyze_join(query, engine.catalog, session, sink_name=None, sink_kind=None)
     else:
-        analysis = analyze_select(query, engine.catalog, session, sink_name=None, sink_kind=None)
+        try:
+            analysis = analyze_select(query, engine.catalog, session, sink_name=None, sink_kind=None)
+        except StatementError as error:
+            if not (is_pull and query.where is not None and error.message.startswith(_WHERE_ERROR)):
+                raise
+            # Pull queries name the predicate they could not compile, as ksqlDB does.
+            raise StatementError(f"{error.message}\nStatement: {format_expr(query.where)}") from None
     source = analysis.source
     if is_pull and source.is_table:
         return _pull_from_table(engine, analysis, text)

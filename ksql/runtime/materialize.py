@@ -43,18 +43,33 @@ class MaterializedTable:
         if not positions:
             # A new materialization (or a table recreated over another topic) starts over.
             con.execute(f"DROP TABLE IF EXISTS {self.table}")
+        columns = self._columns()
+        if positions and self._stored_columns() not in (None, columns):
+            # Kept by an older version with other columns (header columns were left out):
+            # fold the topic again.
+            con.execute(f"DROP TABLE IF EXISTS {self.table}")
+            positions = {}
         con.register("__empty", decoded_schema(source).empty_table())
         try:
             con.execute(
                 f"CREATE TABLE IF NOT EXISTS {self.table} AS "
-                f"SELECT {', '.join(q(c) for c in self._columns())} FROM __empty"
+                f"SELECT {', '.join(q(c) for c in columns)} FROM __empty"
             )
         finally:
             con.unregister("__empty")
         self.reader = TopicReader(log, source.topic, positions)
 
+    def _stored_columns(self) -> list[str] | None:
+        try:
+            self.con.execute(f"SELECT * FROM {self.table} LIMIT 0")
+        except duckdb.CatalogException:
+            return None
+        names = [d[0] for d in self.con.description]
+        self.con.fetchall()
+        return names
+
     def _columns(self) -> list[str]:
-        names = [c.name for c in self.source.columns if not c.is_header]
+        names = [c.name for c in self.source.columns]
         if self.source.window is not None:
             names += ["WINDOWSTART", "WINDOWEND"]
         return names + list(PSEUDO)
@@ -109,7 +124,11 @@ class MaterializedTable:
         self.catch_up()
         attach_udfs(self.con)  # user functions the projection or predicate call
         where = f" WHERE {where_sql}" if where_sql else ""
-        tail = f" LIMIT {int(limit)}" if limit is not None else ""
+        # In key order, as ksqlDB scans its store (so LIMIT n takes the first n keys).
+        order = ", ".join(f"{self.table}.{q(k)}" for k in self.key_names)
+        tail = (f" ORDER BY {order}" if order else "") + (
+            f" LIMIT {int(limit)}" if limit is not None else ""
+        )
         return self.con.sql(f"SELECT {select_sql} FROM {self.table}{where}{tail}").to_arrow_table()
 
 

@@ -86,6 +86,8 @@ class StateStore:
     def get(self, keys: pa.Table, columns: list[str] | None = None) -> pa.Table:
         """Stored rows whose key columns (or the given subset of them) match a row of `keys`."""
         columns = columns or self.key_columns
+        if not columns:  # no key columns (an aggregation without GROUP BY): one global row
+            return self.scan() if keys.num_rows else self.scan("false")
         self.con.register("__keys", keys.select(columns))
         try:
             return self.con.sql(
@@ -125,6 +127,9 @@ class StateStore:
         if keys.num_rows == 0:
             return
         self._begin()
+        if not self.key_columns:
+            self._run(f"DELETE FROM {q(self.table)}")
+            return
         self.con.register("__keys", keys.select(self.key_columns))
         try:
             self._run(f"DELETE FROM {q(self.table)} s USING __keys r WHERE {self._match('s', 'r')}")
