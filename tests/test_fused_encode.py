@@ -28,6 +28,10 @@ QUERIES = [
     "CREATE STREAM out WITH (wrap_single_value=false) AS SELECT id, amount * 3 AS a3 FROM src;",
     "CREATE STREAM out WITH (value_format='DELIMITED') AS SELECT id, name, qty FROM src;",
     "CREATE STREAM out AS SELECT name, price FROM src PARTITION BY name;",
+    (
+        "CREATE STREAM out WITH (key_format='JSON') AS SELECT price, name, qty, ok FROM src "
+        "PARTITION BY qty, name;"
+    ),
 ]
 
 NAMES = ["plain", 'quote " and \\ slash', "tab\tnew\nline", "é ü 日本", "", None]

@@ -195,9 +195,9 @@ class StatelessQuery(QueryRunner):
                 analysis.source, select_list_sql(analysis.columns), analysis.where_sql,
                 encoded=encoded,
             )
-            if encoded is not None:
-                keep = set(encoded[1]) | {ROWTIME_OUT, TOMBSTONE_OUT}
-                fields = [f for f in self.output_schema if f.name in keep]
+            if encoded is not None:  # the fused query's columns, in its order
+                names = [*encoded[1], ROWTIME_OUT, TOMBSTONE_OUT]
+                fields = [self.output_schema.field(name) for name in names]
                 self.fused_schema = pa.schema([*fields, pa.field(VALUE_OUT, pa.string())])
 
     def _fused_encoding(self) -> tuple[str, list[str]] | None:
