@@ -40,6 +40,24 @@ def format_expr(expr: ast.Expr) -> str:
             return f"(NOT {format_expr(operand)})"
         case ast.IsNull(value=value, negated=negated):
             return f"({format_expr(value)} IS {'NOT ' if negated else ''}NULL)"
+        case ast.Like(value=value, pattern=pattern, escape=escape, negated=negated):
+            tail = f" ESCAPE '{escape}'" if escape is not None else ""
+            return f"({format_expr(value)} {'NOT ' if negated else ''}LIKE {format_expr(pattern)}{tail})"
+        case ast.Between(value=value, low=low, high=high, negated=negated):
+            not_ = "NOT " if negated else ""
+            return f"({format_expr(value)} {not_}BETWEEN {format_expr(low)} AND {format_expr(high)})"
+        case ast.InList(value=value, items=items, negated=negated):
+            listed = ", ".join(format_expr(i) for i in items)
+            return f"({format_expr(value)} {'NOT ' if negated else ''}IN ({listed}))"
+        case ast.Case(operand=operand, whens=whens, default=default):
+            head = f"CASE {format_expr(operand)}" if operand is not None else "CASE"
+            parts = [f"WHEN {format_expr(w.condition)} THEN {format_expr(w.result)}" for w in whens]
+            tail = f" ELSE {format_expr(default)}" if default is not None else ""
+            return f"({head} {' '.join(parts)}{tail} END)"
+        case ast.Lambda(params=params, body=body):
+            return f"({', '.join(params)}) => {format_expr(body)}"
+        case ast.LambdaVariable(name=name):
+            return name
         case ast.Cast(value=value, type=type_):
             return f"CAST({format_expr(value)} AS {type_})"
         case ast.Star():

@@ -10,6 +10,8 @@ import pytest
 
 from ksql.engine import Engine
 from ksql.errors import KsqlError
+from ksql.expr_text import format_expr
+from ksql.parser import parse_expression
 
 
 @pytest.fixture
@@ -51,8 +53,8 @@ def test_insert_values_without_columns_fills_the_key_first(engine: Engine) -> No
         ),
         (
             "SELECT v + NULL FROM s EMIT CHANGES;",
-            "Error processing expression: (V + null). Arithmetic on types INTEGER and null are "
-            "not supported.",
+            "Error processing expression: (V + null). "
+            + "Arithmetic on types INTEGER and null are not supported.",
         ),
         (
             "CREATE STREAM t AS SELECT * FROM s LIMIT 3;",
@@ -88,3 +90,17 @@ def test_pull_query_reads_header_columns_in_key_order(engine: Engine) -> None:
     assert list(result.rows) == [[1, "t1", b"!"], [2, "t2", None], [3, "t3", b"!"]]
     [result] = engine.execute("SELECT id FROM h WHERE id > 1 LIMIT 1;")
     assert list(result.rows) == [[2]]
+
+
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [
+        ("a LIKE 'x%' ESCAPE '!'", "(A LIKE 'x%' ESCAPE '!')"),
+        ("a NOT BETWEEN 1 AND 2", "(A NOT BETWEEN 1 AND 2)"),
+        ("a IN (1, 'b')", "(A IN (1, 'b'))"),
+        ("CASE WHEN a > 1 THEN 'x' ELSE 'y' END", "(CASE WHEN (A > 1) THEN 'x' ELSE 'y' END)"),
+        ("TRANSFORM(arr, x => x + 1)", "TRANSFORM(ARR, (X) => (X + 1))"),
+    ],
+)
+def test_messages_show_expressions_as_sql(text: str, shown: str) -> None:
+    assert format_expr(parse_expression(text)) == shown
