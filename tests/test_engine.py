@@ -237,3 +237,23 @@ def test_explode_turns_each_array_element_into_a_row(tmp_path: Path) -> None:
         assert values_of(engine, "ITEMS") == [{"ITEM": "a"}, {"ITEM": "b"}]
         with pytest.raises(KsqlError, match="Table functions cannot be used with aggregations"):
             engine.execute("CREATE TABLE t AS SELECT id, EXPLODE(items), COUNT(*) FROM baskets GROUP BY id;")
+
+
+def test_headers_column_of_a_record_without_headers_is_an_empty_list(tmp_path: Path) -> None:
+    # A Kafka record always carries a header list; a log that reads "none" as null (librdkafka
+    # does) must still give [] as ksqlDB does.
+    from ksql.storage.records import make_records
+
+    with Engine(tmp_path, properties={"auto.offset.reset": "earliest"}) as engine:
+        engine.execute(
+            "CREATE STREAM h (v INT, hs ARRAY<STRUCT<key STRING, value BYTES>> HEADERS) "
+            "WITH (kafka_topic='h', partitions=1, value_format='JSON');"
+        )
+        engine.execute("CREATE STREAM out AS SELECT * FROM h;")
+        batch = make_records([None, None], [b'{"V":1}', b'{"V":2}'], [1, 2], [None, [("a", b"x")]])
+        engine.log.produce("h", batch)
+        engine.run_until_idle()
+        assert values_of(engine, "OUT") == [
+            {"V": 1, "HS": []},
+            {"V": 2, "HS": [{"KEY": "a", "VALUE": "eA=="}]},
+        ]

@@ -110,7 +110,8 @@ def name_items(
     """Give every item its output name: alias, column or field name, or KSQL_COL_n.
 
     Generated names skip names already used by the projection or the source; a struct
-    field whose name is taken gets a suffix (`B_1`), as ksqlDB names them.
+    field whose name is taken by the projection or the source gets a suffix (`B_1`), as
+    ksqlDB names them.
     """
     taken = {i.alias for i in items if i.alias} | {
         n for i in items if not i.alias and isinstance(i.expr, ast.ColumnRef) and (n := i.expr.name)
@@ -137,9 +138,9 @@ def name_items(
             raise StatementError(
                 f"Reserved column name in select: `{name}`. Please remove or alias the column."
             )
-        elif isinstance(item.expr, ast.Dereference) and name in taken:
+        elif isinstance(item.expr, ast.Dereference) and (name in taken or name in source_names):
             suffix = 1
-            while f"{name}_{suffix}" in taken:
+            while f"{name}_{suffix}" in taken or f"{name}_{suffix}" in source_names:
                 suffix += 1
             name = f"{name}_{suffix}"
         taken.add(name)

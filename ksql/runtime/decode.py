@@ -153,7 +153,9 @@ def _header_column(headers: pa.ChunkedArray, column) -> pa.Array:
         renamed = pa.StructArray.from_arrays(
             [flat.field("key"), flat.field("value")], names=["KEY", "VALUE"]
         )
-        return pa.ListArray.from_arrays(headers.offsets, renamed, mask=headers.is_null()).cast(target)
+        # A Kafka record always has a header list: none read back as null is an empty one.
+        lists = pa.ListArray.from_arrays(headers.offsets, renamed)
+        return pc.if_else(headers.is_null(), pa.scalar([], lists.type), lists).cast(target)
     assert column.namespace == HEADER
     # Per-row scan of usually tiny header lists: headers are rare and small.
     values = []
