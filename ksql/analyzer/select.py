@@ -97,7 +97,7 @@ def expand_struct_all(item: ast.StructAll, scope) -> list[_Item]:
     """`struct->*`: one item per field of the struct."""
     compiled = compile_expression(item.expr, scope)
     if not isinstance(compiled.type, StructType):
-        raise StatementError(f"Expression {item.expr} is not a struct")
+        raise StatementError(f"Expression {format_expr(item.expr)} is not a struct")
     return [_Item(ast.Dereference(item.expr, f.name), f.name) for f in compiled.type.fields]
 
 

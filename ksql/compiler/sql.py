@@ -185,7 +185,7 @@ class Compiler:
         if e.op == "||" or (e.op == "+" and STRING in (left.type, right.type)):
             if left.type not in (STRING, None) or right.type not in (STRING, None):
                 raise StatementError(
-                    f"Error processing expression: ({e.left} {e.op} {e.right}). "
+                    f"Error processing expression: {format_expr(e)}. "
                     f"Unsupported arithmetic types. {_type_name(left.type)} {_type_name(right.type)}"
                 )
             return Compiled(f"({left.sql} || {right.sql})", STRING)
@@ -254,7 +254,7 @@ class Compiler:
     def _boolean(self, expr: ast.Expr, what: str) -> str:
         c = self.compile(expr)
         if c.type not in (BOOLEAN, None):
-            raise StatementError(f"{what} requires a BOOLEAN operand, got {c.type}: {expr}")
+            raise StatementError(f"{what} requires a BOOLEAN operand, got {c.type}: {format_expr(expr)}")
         return c.sql
 
     def _And(self, e: ast.And) -> Compiled:

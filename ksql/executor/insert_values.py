@@ -13,6 +13,7 @@ from ksql.catalog import Source
 from ksql.compiler import compile_expression
 from ksql.compiler.scope import MapScope
 from ksql.errors import KsqlError, StatementError
+from ksql.expr_text import format_expr
 from ksql.functions.python_udf import attach as attach_udfs
 from ksql.results import CommandResult
 from ksql.runtime.encode import SinkEncoder
@@ -53,7 +54,7 @@ def insert_values(engine, stmt: ast.InsertValues, text: str, session: dict[str, 
             )
         raise KsqlError(
             "Expected a value for each column. Expected Columns: "
-            f"[{', '.join(names)}]. Got [{', '.join(str(v) for v in stmt.values)}]"
+            f"[{', '.join(names)}]. Got [{', '.join(format_expr(v) for v in stmt.values)}]"
         )
     for value in stmt.values:
         _refuse_qualified_columns(value)
