@@ -254,7 +254,9 @@ class Compiler:
     def _boolean(self, expr: ast.Expr, what: str) -> str:
         c = self.compile(expr)
         if c.type not in (BOOLEAN, None):
-            raise StatementError(f"{what} requires a BOOLEAN operand, got {c.type}: {format_expr(expr)}")
+            raise StatementError(
+                f"{what} requires a BOOLEAN operand, got {c.type}: {format_expr(expr)}"
+            )
         return c.sql
 
     def _And(self, e: ast.And) -> Compiled:
