@@ -398,7 +398,9 @@ class AstBuilder(ValueCallbacks, Transformer):
     def limit(self, children: list[Any]) -> int:
         value = children[-1]
         if value.kind != "INTEGER":
-            raise StatementError("Failed to prepare statement: Value must be integer for command: LIMIT")
+            raise StatementError(
+                "Failed to prepare statement: Value must be integer for command: LIMIT"
+            )
         return value.value
 
     def duration(self, children: list[Any]) -> int:

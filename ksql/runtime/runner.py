@@ -189,6 +189,7 @@ class StatelessQuery(QueryRunner):
         # Plain JSON streams: decode + SELECT in one query while batches verify (see fused.py);
         # into a plain JSON sink, that query writes the value texts too.
         self.fused = None
+        self.fused_schema = self.output_schema  # what the fused query's rows are cast to
         if FusedJsonStateless.applies(analysis.source):
             encoded = self._fused_encoding()
             self.fused = FusedJsonStateless(
@@ -223,7 +224,7 @@ class StatelessQuery(QueryRunner):
         # Steps 2 and 3 fused, when the whole batch decodes by the JSON fast path.
         out = self.fused.run(self.con, records) if self.fused is not None else None
         if out is not None:
-            out = out.cast(self.output_schema if self.fused.encoded is None else self.fused_schema)
+            out = out.cast(self.fused_schema)
         else:
             # Step 2: decode; bad records go to the processing log.
             decoded = self._decode(records)
