@@ -46,6 +46,7 @@ class AggregateCall:
     arg_sqls: tuple[str, ...]  # over the source batch
     arg_names: tuple[str, ...]  # the operator's input columns
     output: str  # the operator's output column
+    call: ast.FunctionCall | None = None  # as written in the query
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +54,7 @@ class GroupKey:
     name: str  # the operator's key column
     type: SqlType
     sql: str  # over the source batch
+    expr: ast.Expr | None = None  # as written in GROUP BY; None for the keyless push query's
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +72,8 @@ class AggregateAnalysis(KeyedColumns):
     having_sql: str | None
     limit: int | None
     join: JoinPlan | None = None  # set when aggregating the rows of a join
+    where: ast.Expr | None = None  # as written, for plans and EXPLAIN
+    having: ast.Expr | None = None
 
 
 def is_aggregation(query: ast.Query) -> bool:
@@ -147,7 +151,7 @@ class _Rewriter:
         arg_sqls = tuple(compiled[i].sql for i in bound.column_args)
         names = tuple(f"__A{index}_{j}" for j in range(len(arg_sqls)))
         output = f"__AGG{index}"
-        self.calls.append(AggregateCall(bound.function, arg_sqls, names, output))
+        self.calls.append(AggregateCall(bound.function, arg_sqls, names, output, call))
         self.call_index[key] = output
         return output
 
@@ -268,6 +272,8 @@ def analyze_aggregate(
         having_sql=having_sql,
         limit=query.limit,
         join=join,
+        where=query.where,
+        having=query.having,
     )
 
 
@@ -313,7 +319,7 @@ def _group_keys(group_exprs: list[ast.Expr], scope: SourceScope, source: Source)
                     "aggregate function."
                 )
         c = compile_expression(expr, scope.with_context("GROUP BY"))
-        keys.append(GroupKey(f"__K{index}", c.type, c.sql))
+        keys.append(GroupKey(f"__K{index}", c.type, c.sql, expr))
     return keys
 
 

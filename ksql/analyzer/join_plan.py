@@ -174,6 +174,7 @@ class JoinStep:
     after_ms: int = 0
     grace_ms: int | None = None  # None: no GRACE PERIOD clause (eager outer results)
     windowed: bool = False  # both sides windowed: the join key includes the window bounds
+    on: ast.Expr | None = None  # the ON condition, qualified, for plans and EXPLAIN
 
     @property
     def result_is_table(self) -> bool:
@@ -399,6 +400,7 @@ def _plan_step(plan, clause, visible, right, scope, left_is_table, index) -> Joi
         before_ms=window.before_ms if window else 0,
         after_ms=window.after_ms if window else 0,
         grace_ms=window.grace_ms if window else None,
+        on=scope.qualify(on),
     )
 
 

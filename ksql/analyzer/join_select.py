@@ -42,6 +42,7 @@ class JoinAnalysis(KeyedColumns):
     columns: tuple[OutputColumn, ...]
     limit: int | None
     repartitioned: bool = False
+    where: ast.Expr | None = None  # as written, for plans and EXPLAIN
 
     def needed_columns(self) -> frozenset[str]:
         """The joined columns the join keys, the projection and WHERE read."""
@@ -110,6 +111,8 @@ def analyze_join(
         where_sql=where_sql,
         columns=tuple(columns),
         limit=query.limit,
+        repartitioned=bool(query.partition_by),
+        where=query.where,
     )
 
 

@@ -53,6 +53,7 @@ class SelectAnalysis(KeyedColumns):
     columns: tuple[OutputColumn, ...]
     repartitioned: bool
     limit: int | None
+    where: ast.Expr | None = None  # as written, for plans and EXPLAIN
 
 
 @dataclass(slots=True)
@@ -216,6 +217,7 @@ def analyze_select(
         columns=tuple(columns),
         repartitioned=repartitioned,
         limit=query.limit,
+        where=query.where,
     )
 
 
