@@ -1,4 +1,5 @@
-"""Command line: python -m ksql.conformance DIR [--files A,B] [--json PATH] [--verbose]."""
+"""Command line: python -m ksql.conformance DIR [--files A,B] [--json PATH] [--verbose]
+[--write-baseline PATH]."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import traceback
 from collections import Counter, defaultdict
 from pathlib import Path
 
+from ksql.conformance import baseline
 from ksql.conformance.cases import load_dir
 from ksql.conformance.execute import Outcome, run_case
 
@@ -38,6 +40,11 @@ def main(argv: list[str] | None = None) -> int:
         "case its own topic prefix",
     )
     parser.add_argument("--bootstrap", help="with --backend kafka: an existing cluster to use")
+    parser.add_argument(
+        "--write-baseline",
+        type=Path,
+        help="write the sorted ids of the passing cases to this file, e.g. tests/baselines/qtt.txt",
+    )
     args = parser.parse_args(argv)
     if args.server and args.backend == "kafka":
         parser.error("--backend kafka runs the engine in process; it does not combine with --server")
@@ -74,9 +81,17 @@ def main(argv: list[str] | None = None) -> int:
             if detail:
                 print(detail, file=sys.stderr)
         per_file[case.file][outcome.status] += 1
-        results.append({"file": case.file, "name": case.name, "status": outcome.status, "reason": outcome.reason})
+        results.append(
+            {
+                "id": case.id,
+                "file": case.file,
+                "name": case.name,
+                "status": outcome.status,
+                "reason": outcome.reason,
+            }
+        )
         if outcome.status in ("failed", "error") or args.verbose:
-            print(f"{outcome.status.upper()} {case.file} :: {case.name} :: {outcome.reason}")
+            print(f"{outcome.status.upper()} {case.id} :: {outcome.reason}")
 
     if args.server:
         pool.close()
@@ -93,6 +108,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{totals['passed']} passed, {totals['failed'] + totals['error']} failed, {totals['skipped']} skipped")
     if args.json:
         args.json.write_text(json.dumps({"cases": results}, indent=1))
+    if args.write_baseline:
+        baseline.write(args.write_baseline, results)
     return 0
 
 

@@ -1,10 +1,11 @@
-"""Loading ksqlDB's query-validation case files and expanding their format/config variants."""
+"""Loading ksqlDB's query-validation case files, expanding their format/config variants and giving
+each case a stable id."""
 
 from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +30,8 @@ class Case:
     post: dict | None = field(default=None, hash=False)
     enabled: bool = True
     raw: dict = field(default_factory=dict, hash=False, repr=False)
+    # "<file> :: <name>", unique within its file; reports and baselines know a case by it.
+    id: str = ""
 
     def unsupported_format(self) -> str | None:
         """The name of a not-yet-built format this case needs, if any."""
@@ -101,6 +104,23 @@ def load_dir(directory: Path, files: list[str] | None = None) -> list[Case]:
     cases: list[Case] = []
     for path in paths:
         data = json.loads(path.read_text())
-        for test in data.get("tests", []):
-            cases.extend(expand(path.stem, test))
+        expanded = [case for test in data.get("tests", []) for case in expand(path.stem, test)]
+        cases.extend(_with_ids(expanded))
     return cases
+
+
+def _with_ids(cases: list[Case]) -> list[Case]:
+    """The cases of one file with their ids. Whitespace in a name is collapsed so the id survives a
+    one-id-per-line baseline file (some names end in a space); should two cases of a file still
+    share an id, the later ones are numbered in file order, which keeps ids stable across runs."""
+    taken: set[str] = set()
+    named = []
+    for case in cases:
+        base = f"{case.file} :: {' '.join(case.name.split())}"
+        ident, n = base, 1
+        while ident in taken:
+            n += 1
+            ident = f"{base} #{n}"
+        taken.add(ident)
+        named.append(replace(case, id=ident))
+    return named
