@@ -65,7 +65,7 @@ def run(
     out: list[dict[str, Any]] = []
     for i in range(0, len(units), size):
         chunk = [r for u in units[i : i + size] for r in u]
-        out += op.process_batch(batch_of(op, chunk)).to_pylist()
+        out += op.process(batch_of(op, chunk)).to_pylist()
     return out
 
 
@@ -561,12 +561,12 @@ def test_restart_continues_from_stored_state(tmp_path, window) -> None:  # type:
     expected = run(make_op(BIGINT, aggs, window), rows)
     op = make_op(BIGINT, aggs, window, path=path, name="agg")
     got = run(op, rows[:3])
-    op.commit()
+    op.store.commit()
     op.store.close()
     close_database(path)
     op2 = make_op(BIGINT, aggs, window, path=path, name="agg")
     got += run(op2, rows[3:])
-    op2.commit()
+    op2.store.commit()
     assert got == expected
     op2.store.close()
     close_database(path)
@@ -576,7 +576,7 @@ def test_uncommitted_writes_are_rolled_back(tmp_path) -> None:  # type: ignore[n
     path = str(tmp_path / "s.duckdb")
     op = make_op(BIGINT, [("COUNT", [], "C")], path=path, name="c")
     run(op, stream_rows([(1, 0)], []))
-    op.commit()
+    op.store.commit()
     run(op, stream_rows([(1, 0)], []))
     op.store.rollback()
     op.store.close()

@@ -135,8 +135,8 @@ def test_sql_and_python_forms_agree(name: str, args: list[Arg], gen: Any) -> Non
     half = n // 2
     table = pa.table(data)
     out = (
-        op.process_batch(table.slice(0, half)).to_pylist()
-        + op.process_batch(table.slice(half)).to_pylist()
+        op.process(table.slice(0, half)).to_pylist()
+        + op.process(table.slice(half)).to_pylist()
     )
     states: dict[int, tuple[Any, ...]] = {}
     for i, k in enumerate(keys):

@@ -7,10 +7,11 @@ from __future__ import annotations
 import dataclasses
 
 from ksql import ast
-from ksql.analyzer.join_plan import KEY_COL, JoinPlan, plan_join
+from ksql.analyzer.join_plan import JoinPlan, plan_join
 from ksql.analyzer.rewrite import transform
 from ksql.catalog import KEY, VALUE, Catalog, Column, Source
 from ksql.errors import StatementError
+from ksql.runtime.columns import KEY_COL
 
 
 def flatten_join(query: ast.Query, catalog: Catalog) -> tuple[ast.Query, Source, JoinPlan]:

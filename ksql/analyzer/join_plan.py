@@ -18,17 +18,11 @@ from ksql.compiler import compile_expression
 from ksql.compiler.scope import ResolvedColumn
 from ksql.errors import StatementError
 from ksql.expr_text import format_expr
+from ksql.runtime.columns import KEY_COL, TS
 from ksql.types import BIGINT, INTEGER, ArrayType, MapType, SqlType, StructType, quote_identifier
 
 PSEUDO = (("ROWTIME", BIGINT), ("ROWPARTITION", INTEGER), ("ROWOFFSET", BIGINT))
 WINDOW_BOUNDS = (("WINDOWSTART", BIGINT), ("WINDOWEND", BIGINT))
-
-# Internal columns of joined rows (see runtime/join_query.py).
-ORD = "__ORD"  # processing order: source sequence << 20 | position of the row within it
-TS = "__TS"  # the joined row's timestamp
-DEL = "__DEL"  # a table row that was deleted (a tombstone)
-KEY_COL = "__KEY"  # the key of the joined row
-JK = "__JK"  # the join key of one step
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 
 from ksql import ast
-from ksql.analyzer.join_plan import KEY_COL, JoinPlan, JoinScope, plan_join
+from ksql.analyzer.join_plan import JoinPlan, JoinScope, plan_join
 from ksql.analyzer.select import (
     RESERVED_NAMES,
     KeyedColumns,
@@ -26,6 +26,7 @@ from ksql.analyzer.select import (
 from ksql.catalog import KEY, VALUE, Catalog, Column, Source
 from ksql.compiler import compile_expression
 from ksql.errors import StatementError
+from ksql.runtime.columns import KEY_COL
 from ksql.types import quote_identifier
 
 KEY_MISSING = "Key missing from projection (ie, SELECT). See https://cnfl.io/2LV7ouS.\n"

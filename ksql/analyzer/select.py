@@ -12,7 +12,8 @@ from ksql.compiler import compile_expression
 from ksql.errors import StatementError
 from ksql.expr_text import format_expr
 from ksql.functions.table_functions import TABLE_FUNCTIONS
-from ksql.types import BOOLEAN, SqlType, StructType, quote_identifier
+from ksql.runtime.columns import select_list_sql  # noqa: F401 - executor imports it here
+from ksql.types import BOOLEAN, SqlType, StructType
 
 RESERVED_NAMES = ("ROWTIME", "ROWPARTITION", "ROWOFFSET", "WINDOWSTART", "WINDOWEND")
 
@@ -341,7 +342,3 @@ def _uses_only_keys(expr: ast.Expr, source: Source) -> bool:
     return all(
         node.name in keys for node in walk(expr) if isinstance(node, ast.ColumnRef)
     )
-
-
-def select_list_sql(columns: tuple[OutputColumn, ...]) -> str:
-    return ", ".join(f"{c.sql} AS {quote_identifier(c.name)}" for c in columns)

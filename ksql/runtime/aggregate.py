@@ -11,13 +11,23 @@ Row order is processing order.
 Output: key columns, WINDOWSTART/WINDOWEND (windowed), one column per aggregate, ROWTIME (max
 event time seen by the group/window; session end for sessions), TOMBSTONE (session merges delete
 the old sessions). EMIT CHANGES emits one row per input row in input order (per window for
-hopping windows); EMIT FINAL emits one row per window when it closes.
+hopping windows); with ksqlDB's record cache on, only each table entry's last row of the
+batch; EMIT FINAL emits one row per window when it closes.
 
-Execution: the vectorized path computes each row's running aggregate as DuckDB window functions
-over the batch (`PARTITION BY group ORDER BY seq`) merged with the group's stored state, then
-stores each group's last state. Two cases run record by record in Python instead: SESSION
-windows (merging is sequential) and undo rows for aggregates whose undo is not expressible as a
-running sum (COLLECT_LIST/SET, HISTOGRAM).
+State: one store (`state_<name>` in the query's state file) keyed by group and window start,
+holding each aggregate's state columns, ROWTIME and EMITTED; stream time and counters live in
+the store's metadata.
+
+Execution picks one of three paths per batch:
+- SESSION windows with the record cache on (EMIT CHANGES), when every aggregate has SQL forms
+  and no record is later than grace: the batch folds into the stored sessions as interval
+  merging in one DuckDB query (sessions.py);
+- SQL (aggregate_sql.py): running aggregates as DuckDB window functions merged with the stored
+  state, or one GROUP BY when only the last state per group is emitted;
+- record by record in Python (aggregate_records.py) for the rest: other SESSION batches, user
+  aggregates without SQL forms, and undo rows of aggregates whose undo is not a running sum
+  (COLLECT_LIST/SET, HISTOGRAM).
+Closing time windows (EMIT FINAL) and their retention are in aggregate_final.py.
 """
 
 from __future__ import annotations
@@ -30,19 +40,26 @@ import pyarrow as pa
 
 from ksql.functions.aggregates.base import AggregateFunction
 from ksql.runtime import windows as W
+from ksql.runtime.aggregate_columns import (
+    CHANGE_ID,
+    EMITTED,
+    ROWTIME,
+    SIGN,
+    TOMBSTONE,
+    WINDOWEND,
+    WINDOWSTART,
+)
+from ksql.runtime.aggregate_final import WindowClosing
 from ksql.runtime.aggregate_records import RecordByRecord
+from ksql.runtime.aggregate_sql import VectorizedAggregation
+from ksql.runtime.operator import Operator, StateStoreSpec
+from ksql.runtime.record_cache import CACHE_PROPERTY, record_cache_enabled
 from ksql.runtime.sessions import fold_sessions, foldable
-from ksql.storage.state import StateStore
+from ksql.storage.state import StateStore, table_name
 from ksql.types import SqlType
 from ksql.types import quote_identifier as q
 
-ROWTIME = "ROWTIME"
-SIGN = "SIGN"
-CHANGE_ID = "CHANGE_ID"
-WINDOWSTART = "WINDOWSTART"
-WINDOWEND = "WINDOWEND"
-TOMBSTONE = "TOMBSTONE"
-EMITTED = "EMITTED"
+OWNER = "Aggregate"
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,7 +71,7 @@ class AggregateSpec:
     output: str
 
 
-class AggregateOperator(RecordByRecord):
+class AggregateOperator(Operator, VectorizedAggregation, WindowClosing, RecordByRecord):
     """Group-by aggregation with optional TUMBLING/HOPPING/SESSION window and EMIT FINAL."""
 
     def __init__(
@@ -85,6 +102,23 @@ class AggregateOperator(RecordByRecord):
         ]
         self.store.ensure(self._store_schema(), self.group_names)
 
+    # --- declared state -------------------------------------------------------------------
+    @staticmethod
+    def declared_stores(
+        name: str, key_names: list[str], window: W.WindowSpec | None, emit_final: bool
+    ) -> tuple[StateStoreSpec, ...]:
+        """The store of an aggregation whose StateStore is `name`, from its configuration."""
+        key = (*key_names, WINDOWSTART) if window is not None else tuple(key_names)
+        return (
+            StateStoreSpec(
+                table_name(name), OWNER, key, retention_ms=_retention_ms(window, emit_final),
+                changelog=True,
+            ),
+        )  # fmt: skip
+
+    def state_stores(self) -> tuple[StateStoreSpec, ...]:
+        return self.declared_stores(self.store.name, self.key_names, self.window, self.emit_final)
+
     # --- schemas --------------------------------------------------------------------------
     def _store_schema(self) -> pa.Schema:
         fields = [pa.field(k, t.arrow()) for k, t in self.keys]
@@ -103,18 +137,9 @@ class AggregateOperator(RecordByRecord):
         fields += [pa.field(ROWTIME, pa.int64()), pa.field(TOMBSTONE, pa.bool_())]
         return pa.schema(fields)
 
-    # --- lifecycle hooks ------------------------------------------------------------------
-    def flush(self) -> None:
-        self.store.flush()
-
-    def commit(self) -> None:
-        self.store.commit()
-
-    def on_checkpoint(self) -> None:
-        self.store.commit()
-
     # --- entry point ----------------------------------------------------------------------
-    def process_batch(self, batch: pa.Table) -> pa.Table:
+    def process(self, batch: pa.Table) -> pa.Table:
+        """The output rows of one batch (see the module docstring); state is updated."""
         n = batch.num_rows
         if n == 0:
             return self.output_schema().empty_table()
@@ -195,163 +220,6 @@ class AggregateOperator(RecordByRecord):
             con.unregister("__pairs")
         return np.asarray(r.column("e").to_numpy(zero_copy_only=False), dtype=bool)
 
-    # --- vectorized path ------------------------------------------------------------------
-    def _process_sql(
-        self,
-        batch: pa.Table,
-        ts: np.ndarray,
-        st: np.ndarray,
-        sign: np.ndarray,
-        emit: np.ndarray,
-        ordinal0: int,
-    ) -> pa.Table:
-        n = batch.num_rows
-        arg_cols = sorted({a for s in self.aggs for a in s.args})
-        inp = batch.select(self.key_names + arg_cols)
-        seq = np.arange(n, dtype=np.int64)
-        extra = {
-            ROWTIME: pa.array(ts, pa.int64()),
-            "__seq": pa.array(seq),
-            "__sign": pa.array(sign, pa.int8()),
-            "__ord": pa.array(seq + ordinal0),
-            "__st": pa.array(st),
-            "__emit": pa.array(emit),
-        }
-        for name, arr in extra.items():
-            inp = inp.append_column(name, arr)
-        accepted_start_max: np.ndarray | None = None
-        if self.window is not None:
-            size, adv = self.window.size_ms, self.window.advance_ms
-            rows, starts = W.hopping_windows(ts, size, adv)
-            ends = starts + size
-            keep = ends + self.grace_ms > st[rows]  # late records: window already closed
-            rows, starts, ends = rows[keep], starts[keep], ends[keep]
-            inp = (
-                inp.take(pa.array(rows))
-                .append_column(WINDOWSTART, pa.array(starts))
-                .append_column(WINDOWEND, pa.array(ends))
-            )
-            prev_max = self.store.get_meta("max_start_ms")
-            per_row = np.full(n, np.iinfo(np.int64).min, dtype=np.int64)
-            np.maximum.at(per_row, rows, starts)
-            if prev_max is not None:
-                per_row[0] = max(per_row[0], prev_max)
-            accepted_start_max = np.maximum.accumulate(per_row)
-            if len(starts):
-                self.store.set_meta("max_start_ms", int(accepted_start_max[-1]))
-        if inp.num_rows == 0:
-            return (
-                self._final_rows(st, accepted_start_max)
-                if self.emit_final
-                else self.output_schema().empty_table()
-            )
-        grouped = self.last_only and all(
-            s.function.group_sql([q(a) for a in s.args], "__sign") is not None for s in self.aggs
-        )
-        result = self._run_grouped(inp) if grouped else self._run_sql(inp)
-        # Store each group's last state.
-        last = result if grouped else result.filter(result.column("__last"))
-        state_names = [c for cols in self.state_cols for c, _ in cols]
-        store_cols = (
-            self.group_names + ([WINDOWEND] if self.window else []) + state_names + [ROWTIME]
-        )
-        rows_to_store = last.select(store_cols).append_column(
-            EMITTED, pa.array([False] * last.num_rows)
-        )
-        self.store.upsert(rows_to_store.cast(self._store_schema()))
-        if self.emit_final:
-            return self._final_rows(st, accepted_start_max)
-        self._purge(int(st[-1]))
-        if self.last_only:
-            return self._shape_output(last)
-        return self._shape_output(result.filter(result.column("__emit")))
-
-    def _run_sql(self, inp: pa.Table) -> pa.Table:
-        con = self.store.con
-        groups = inp.select(self.group_names)
-        stored = self.store.get(groups)
-        con.register("__inp", inp)
-        con.register("__st", stored)
-        try:
-            return con.sql(self._sql(stored.column_names)).to_arrow_table()
-        finally:
-            con.unregister("__inp")
-            con.unregister("__st")
-
-    def _sql(self, stored_cols: list[str]) -> str:
-        match = " AND ".join(f"i.{q(g)} IS NOT DISTINCT FROM s.{q(g)}" for g in self.group_names)
-        stored_select = [
-            f"s.{q(c)} AS {q('__s_' + c)}" for cols in self.state_cols for c, _ in cols
-        ]
-        stored_select.append(f"s.{q(ROWTIME)} AS __srt")
-        w = "w"
-        partials: list[str] = []
-        merges: list[str] = []
-        results: list[str] = []
-        for spec, cols in zip(self.aggs, self.state_cols):
-            fn = spec.function
-            args = [q(a) for a in spec.args]
-            p_exprs = fn.partial_sql(args, "__sign", w, "__ord")
-            p_names = [f"__p_{c}" for c, _ in cols]
-            partials += [f"{e} AS {q(nm)}" for e, nm in zip(p_exprs, p_names)]
-            m_exprs = fn.merge_sql([q("__s_" + c) for c, _ in cols], [q(nm) for nm in p_names])
-            merges += [f"CAST({e} AS {t.duckdb()}) AS {q(c)}" for e, (c, t) in zip(m_exprs, cols)]
-            r = fn.result_sql([q(c) for c, _ in cols])
-            results.append(f"CAST({r} AS {fn.result_type().duckdb()}) AS {q(spec.output)}")
-        part = ", ".join(q(g) for g in self.group_names)
-        return f"""
-WITH j AS (
-  SELECT i.*, {", ".join(stored_select)} FROM __inp i LEFT JOIN __st s ON {match}
-), p AS (
-  SELECT *, {", ".join(partials + ["max(ROWTIME) OVER w AS __prt"])},
-    row_number() OVER (PARTITION BY {part} ORDER BY __seq DESC) = 1 AS __last
-  FROM j
-  WINDOW w AS (PARTITION BY {part} ORDER BY __seq ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
-), m AS (
-  SELECT *, {", ".join(merges)}, CAST(greatest(__srt, __prt) AS BIGINT) AS __rt FROM p
-)
-SELECT * EXCLUDE (ROWTIME), __rt AS ROWTIME, {", ".join(results)} FROM m
-ORDER BY __seq{", WINDOWSTART" if self.window else ""}
-"""
-
-    def _run_grouped(self, inp: pa.Table) -> pa.Table:
-        """Each group's state after the batch, one row per group in order of its last row."""
-        con = self.store.con
-        con.register("__inp", inp)
-        try:
-            return self.store.sql(self._grouped_sql())
-        finally:
-            con.unregister("__inp")
-
-    def _grouped_sql(self) -> str:
-        group = self.group_names + ([WINDOWEND] if self.window else [])
-        match = " AND ".join(f"g.{q(c)} IS NOT DISTINCT FROM s.{q(c)}" for c in self.group_names)
-        partials: list[str] = []
-        merged: list[str] = []
-        results: list[str] = []
-        for spec, cols in zip(self.aggs, self.state_cols):
-            fn = spec.function
-            p_names = [f"__p_{c}" for c, _ in cols]
-            exprs = fn.group_sql([q(a) for a in spec.args], "__sign") or []
-            partials += [f"{e} AS {q(nm)}" for e, nm in zip(exprs, p_names)]
-            m_exprs = fn.merge_sql([f"s.{q(c)}" for c, _ in cols], [q(nm) for nm in p_names])
-            merged += [f"CAST({e} AS {t.duckdb()}) AS {q(c)}" for e, (c, t) in zip(m_exprs, cols)]
-            r = fn.result_sql([q(c) for c, _ in cols])
-            results.append(f"CAST({r} AS {fn.result_type().duckdb()}) AS {q(spec.output)}")
-        group_list = ", ".join(q(c) for c in group)
-        order = "__seq" + (f", {WINDOWSTART}" if self.window else "")
-        return f"""
-WITH g AS (
-  SELECT {group_list}, {", ".join(partials)}, max(ROWTIME) AS __prt, max(__seq) AS __seq
-  FROM __inp GROUP BY {group_list}
-), m AS (
-  SELECT {", ".join(f"g.{q(c)}" for c in group)}, g.__seq, {", ".join(merged)},
-    CAST(greatest(s.{q(ROWTIME)}, g.__prt) AS BIGINT) AS {ROWTIME}
-  FROM g LEFT JOIN {{table}} s ON {match}
-)
-SELECT *, {", ".join(results)} FROM m ORDER BY {order}
-"""
-
     def _shape_output(self, t: pa.Table) -> pa.Table:
         schema = self.output_schema()
         cols = []
@@ -366,81 +234,18 @@ SELECT *, {", ".join(results)} FROM m ORDER BY {order}
                 cols.append(t.column(f.name).cast(f.type))
         return pa.Table.from_arrays(cols, schema=schema)
 
-    # --- EMIT FINAL (time windows) ----------------------------------------------------------
-    def _final_rows(self, st: np.ndarray, accepted_start_max: np.ndarray | None) -> pa.Table:
-        """Windows that closed during this batch, each once, at the record that closed it.
 
-        A window that closes after the store's retention (size + grace behind the newest window
-        start) has already left the store and is never emitted, as in Kafka Streams."""
-        assert self.window is not None
-        size, grace = self.window.size_ms, self.grace_ms
-        st_final = int(st[-1])
-        closing = self.store.scan(f"NOT {EMITTED} AND {WINDOWEND} + {grace} <= {st_final}")
-        if closing.num_rows == 0:
-            return self.output_schema().empty_table()
-        self.store.execute(
-            f"UPDATE {{table}} SET {EMITTED} = true WHERE NOT {EMITTED} AND {WINDOWEND} + {grace} <= {st_final}"
-        )
-        ends = np.asarray(closing.column(WINDOWEND).to_numpy(zero_copy_only=False), dtype=np.int64)
-        starts = np.asarray(
-            closing.column(WINDOWSTART).to_numpy(zero_copy_only=False), dtype=np.int64
-        )
-        at = np.minimum(np.searchsorted(st, ends + grace, side="left"), len(st) - 1)
-        if accepted_start_max is not None:
-            visible = starts >= accepted_start_max[at] - (size + grace)
-        else:
-            visible = np.ones(len(starts), dtype=bool)
-        closing = closing.append_column("__at", pa.array(at)).filter(pa.array(visible))
-        if closing.num_rows == 0:
-            return self.output_schema().empty_table()
-        closing = closing.sort_by([("__at", "ascending"), (WINDOWSTART, "ascending")])
-        con = self.store.con
-        con.register("__fin", closing)
-        try:
-            results = [
-                f"CAST({s.function.result_sql([q(c) for c, _ in cols])} AS {s.function.result_type().duckdb()}) AS {q(s.output)}"
-                for s, cols in zip(self.aggs, self.state_cols)
-            ]
-            t = con.sql(
-                f"SELECT *, {', '.join(results)} FROM __fin ORDER BY __at, {WINDOWSTART}"
-            ).to_arrow_table()
-        finally:
-            con.unregister("__fin")
-        self._purge(st_final)
-        return self._shape_output(t)
-
-    def _purge(self, st_ms: int) -> None:
-        """Drop windows past retention (default: size + grace)."""
-        if self.window is None or self.window.is_session:
-            return
-        retention = self.window.retention_ms
-        if retention is None:
-            retention = self.window.size_ms + self.grace_ms
-        cond = f"{WINDOWSTART} < {st_ms - retention} AND {WINDOWEND} + {self.grace_ms} <= {st_ms}"
-        if self.emit_final:
-            cond += f" AND {EMITTED}"
-        self.store.delete_where(cond)
+def _retention_ms(window: W.WindowSpec | None, emit_final: bool) -> int | None:
+    """How long (in event time) a window's row stays: time windows until past retention
+    (default size + grace) after their start, sessions gap + grace after their end."""
+    if window is None:
+        return None
+    grace = W.effective_grace_ms(window, emit_final)
+    if window.is_session:
+        return window.gap_ms + grace
+    if window.retention_ms is not None:
+        return window.retention_ms
+    return window.size_ms + grace
 
 
-CACHE_PROPERTY = "ksql.streams.cache.max.bytes.buffering"
-
-
-def record_cache_enabled(properties: dict[str, str]) -> bool:
-    """True when ksqlDB's record cache is on (`cache.max.bytes.buffering` > 0): a table's
-    updates to one key within a commit (here: a micro-batch) are emitted as one."""
-    for key in ("cache.max.bytes.buffering", CACHE_PROPERTY):
-        value = properties.get(key)
-        if value is not None:
-            try:
-                return int(value) > 0
-            except ValueError:
-                return False
-    return False
-
-
-def result_rows(table: pa.Table) -> list[dict[str, Any]]:
-    """Convenience for tests and pull queries: the output as a list of dicts."""
-    return table.to_pylist()
-
-
-__all__ = ["AggregateOperator", "AggregateSpec", "result_rows"]
+__all__ = ["CACHE_PROPERTY", "AggregateOperator", "AggregateSpec"]

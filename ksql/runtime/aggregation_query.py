@@ -1,4 +1,10 @@
-"""Drives a GROUP BY query: pre-project, (undo/add for tables), aggregate, project, write, commit."""
+"""Drives a GROUP BY query: pre-project, (undo/add for tables), aggregate, project, write, commit.
+
+The analysis (the analyzer's AggregateAnalysis) is read by attribute: besides what runner.py
+reads, its group `keys` (name, type, sql), aggregate `calls` (function, arg_sqls, arg_names,
+output), `window` (kind, size_ms, advance_ms, grace_ms, retention_ms), `emit_final` and
+`having_sql`.
+"""
 
 from __future__ import annotations
 
@@ -7,20 +13,33 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from ksql.analyzer.aggregate import AggregateAnalysis
-from ksql.analyzer.select import select_list_sql
 from ksql.catalog import Source
 from ksql.functions.python_udf import attach as attach_udfs
 from ksql.runtime import windows as W
-from ksql.runtime.aggregate import TOMBSTONE, AggregateOperator, AggregateSpec
+from ksql.runtime.aggregate import AggregateOperator, AggregateSpec
+from ksql.runtime.aggregate_columns import TOMBSTONE, WINDOWSTART
+from ksql.runtime.columns import select_list_sql
 from ksql.runtime.decode import DELETED
 from ksql.runtime.having import PASS, HavingFilter
+from ksql.runtime.operator import StateStoreSpec
 from ksql.runtime.processing_log import ProcessingLog
 from ksql.runtime.runner import ROWTIME_OUT, WINDOW_OUT, QueryRunner
 from ksql.runtime.runner import TOMBSTONE_OUT as OUT_TOMBSTONE
 from ksql.runtime.table_changes import LIVE, TableChanges
-from ksql.storage.state import StateStore, close_database, open_connection
+from ksql.runtime.transaction import step_transaction
+from ksql.storage.state import META_TABLE, StateStore, close_database, open_connection
 from ksql.types import quote_identifier as q
+
+# The StateStore names of the query's stores (tables `state_<name>`).
+AGGREGATE = "aggregate"
+SOURCE_ROWS = "source_rows"
+HAVING = "having"
+OWNER = "AggregationQuery"
+# The stores' metadata (stream time, counters) and the next offset per source partition.
+META_STORE = StateStoreSpec(META_TABLE, "StateStore", ("store", "k"))
+POSITIONS_STORE = StateStoreSpec(
+    "query_positions", OWNER, ("part",), (("part", "INTEGER"), ("next", "BIGINT"))
+)
 
 
 def window_spec(window) -> W.WindowSpec | None:
@@ -42,7 +61,7 @@ class AggregationQuery(QueryRunner):
     def __init__(
         self,
         query_id: str,
-        analysis: AggregateAnalysis,
+        analysis,
         log,
         processing_log: ProcessingLog,
         state_path: Path,
@@ -63,17 +82,14 @@ class AggregationQuery(QueryRunner):
         # positions: a checkpoint is atomic, so a crash never counts an input twice.
         self.db = open_connection(self.store_path)
         attach_udfs(self.db)  # user functions a HAVING clause calls
-        self.db.execute("CREATE TABLE IF NOT EXISTS query_positions (part INTEGER, next BIGINT)")
-        stored = self.db.execute("SELECT part, next FROM query_positions").fetchall()
-        if stored:
-            self.reader.positions.update({int(p): int(o) for p, o in stored})
+        self._restore_positions()
         self.pre_sql = self._pre_sql()
         specs = [AggregateSpec(c.function, c.arg_names, c.output) for c in analysis.calls]
         keys = [(k.name, k.type) for k in analysis.keys]
         self.operator = AggregateOperator(
             keys,
             specs,
-            StateStore(self.store_path, "aggregate", self.db),
+            StateStore(self.store_path, AGGREGATE, self.db),
             window_spec(analysis.window),
             analysis.emit_final,
             properties,
@@ -82,23 +98,78 @@ class AggregationQuery(QueryRunner):
         if source.is_table:
             columns = [(k.name, k.type.arrow()) for k in analysis.keys]
             for call in analysis.calls:
-                columns += [(n, t.arrow()) for n, t in zip(call.arg_names, call.function.arg_types, strict=True)]
+                types = call.function.arg_types
+                columns += [(n, t.arrow()) for n, t in zip(call.arg_names, types, strict=True)]
             self.changes = TableChanges(
-                StateStore(self.store_path, "source_rows", self.db), [c.name for c in source.key_columns], columns
-            )
+                StateStore(self.store_path, SOURCE_ROWS, self.db),
+                [c.name for c in source.key_columns], columns,
+            )  # fmt: skip
             self.changes.ensure([c.type.arrow() for c in source.key_columns])
         self.having = None
         if analysis.having_sql:
             keys = [(k.name, k.type.arrow()) for k in analysis.keys]
             if analysis.window is not None:
-                keys.append(("WINDOWSTART", pa.int64()))
-            self.having = HavingFilter(StateStore(self.store_path, "having", self.db), keys, analysis.having_sql)
+                keys.append((WINDOWSTART, pa.int64()))
+            store = StateStore(self.store_path, HAVING, self.db)
+            self.having = HavingFilter(store, keys, analysis.having_sql)
         self.post_sql = self._post_sql()
         self.output_schema = pa.schema(
             [pa.field(c.name, c.type.arrow()) for c in analysis.columns]
             + self._window_fields()
             + [pa.field(ROWTIME_OUT, pa.int64()), pa.field(OUT_TOMBSTONE, pa.bool_())]
         )
+
+    # ------------------------------------------------------------------ state
+    @classmethod
+    def declared_stores(cls, analysis, properties: dict[str, str]) -> tuple[StateStoreSpec, ...]:
+        return (*cls._aggregation_stores(analysis), META_STORE, POSITIONS_STORE)
+
+    def state_stores(self) -> tuple[StateStoreSpec, ...]:
+        return (*self._operator_stores(), META_STORE, POSITIONS_STORE)
+
+    @staticmethod
+    def _aggregation_stores(analysis) -> tuple[StateStoreSpec, ...]:  # type: ignore[no-untyped-def]
+        """The operators' stores of an aggregation of `analysis`."""
+        window = window_spec(analysis.window)
+        keys = [k.name for k in analysis.keys]
+        stores = AggregateOperator.declared_stores(AGGREGATE, keys, window, analysis.emit_final)
+        if analysis.source.is_table:
+            pk_names = [c.name for c in analysis.source.key_columns]
+            stores += TableChanges.declared_stores(SOURCE_ROWS, pk_names)
+        if analysis.having_sql:
+            having_keys = keys + ([WINDOWSTART] if window is not None else [])
+            stores += HavingFilter.declared_stores(HAVING, having_keys)
+        return stores
+
+    def _operator_stores(self) -> tuple[StateStoreSpec, ...]:
+        stores = self.operator.state_stores()
+        if self.changes is not None:
+            stores += self.changes.state_stores()
+        if self.having is not None:
+            stores += self.having.state_stores()
+        return stores
+
+    def _restore_positions(self) -> None:
+        """Resume from the source positions committed with the state."""
+        self.db.execute("CREATE TABLE IF NOT EXISTS query_positions (part INTEGER, next BIGINT)")
+        stored = self.db.execute("SELECT part, next FROM query_positions").fetchall()
+        if stored:
+            self.reader.positions.update({int(p): int(o) for p, o in stored})
+
+    def _save_positions(self) -> None:
+        self.db.execute("DELETE FROM query_positions")
+        self.db.executemany(
+            "INSERT INTO query_positions VALUES (?, ?)", list(self.reader.positions.items())
+        )
+
+    def _transaction(self):  # type: ignore[no-untyped-def]
+        """The step's transaction on the state file (see transaction.py)."""
+        return step_transaction(self.db, [self.reader], self._reload)
+
+    def _reload(self) -> None:
+        """What the runner keeps in memory, as committed in the state file."""
+        if self.changes is not None:
+            self.changes.reload()
 
     # ------------------------------------------------------------------ SQL
     def _pre_sql(self) -> str:
@@ -136,19 +207,15 @@ class AggregationQuery(QueryRunner):
 
     # ------------------------------------------------------------------ steps
     def step(self, max_records: int = 65536) -> int:
-        # Step 1: read.
-        records = self.reader.poll(max_records)
-        if records is None:
-            return 0
-        self.db.execute("BEGIN TRANSACTION")
-        # Step 2: decode; bad records go to the processing log.
-        self._aggregate(self._decode(records))
-        # Step 5: commit state and source positions together, after the output is written.
-        self.db.execute("DELETE FROM query_positions")
-        self.db.executemany(
-            "INSERT INTO query_positions VALUES (?, ?)", list(self.reader.positions.items())
-        )
-        self.db.execute("COMMIT")
+        with self._transaction():
+            # Step 1: read.
+            records = self.reader.poll(max_records)
+            if records is None:
+                return 0
+            # Step 2: decode; bad records go to the processing log.
+            self._aggregate(self._decode(records))
+            # Step 5: commit state and source positions together, after the output is written.
+            self._save_positions()
         self._commit_positions()
         return records.num_rows
 
@@ -162,9 +229,9 @@ class AggregationQuery(QueryRunner):
             pre = self.changes.process(pre)
         # Step 4: aggregate, then project and apply HAVING.
         if pre.num_rows:
-            aggregated = self.operator.process_batch(pre)
+            aggregated = self.operator.process(pre)
             if self.having is not None and aggregated.num_rows:
-                aggregated = self.having.apply(aggregated, TOMBSTONE)
+                aggregated = self.having.process(aggregated)
             if aggregated.num_rows:
                 out = self._query(self.post_sql, "agg", aggregated).cast(self.output_schema)
                 self._write(out)

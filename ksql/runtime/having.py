@@ -11,7 +11,9 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ksql.storage.state import StateStore
+from ksql.runtime.aggregate_columns import TOMBSTONE
+from ksql.runtime.operator import Operator, StateStoreSpec
+from ksql.storage.state import StateStore, table_name
 from ksql.types import quote_identifier as q
 
 PASS = "__PASS"
@@ -19,7 +21,9 @@ PREVIOUS = "__PREVIOUS_PASS"
 STORED = "__PASSED"
 
 
-class HavingFilter:
+class HavingFilter(Operator):
+    """HAVING over the aggregation operator's output rows, keyed by group (and window)."""
+
     def __init__(self, store: StateStore, keys: list[tuple[str, pa.DataType]], having_sql: str):
         self.store = store
         self.key_names = [name for name, _ in keys]
@@ -27,7 +31,15 @@ class HavingFilter:
         fields = [pa.field(n, t) for n, t in keys] + [pa.field(STORED, pa.bool_())]
         store.ensure(pa.schema(fields), self.key_names)
 
-    def apply(self, aggregated: pa.Table, tombstone: str) -> pa.Table:
+    @staticmethod
+    def declared_stores(name: str, key_names: list[str]) -> tuple[StateStoreSpec, ...]:
+        """Whether each key's last row passed, in the StateStore `name`."""
+        return (StateStoreSpec(table_name(name), "Having", tuple(key_names), changelog=True),)
+
+    def state_stores(self) -> tuple[StateStoreSpec, ...]:
+        return self.declared_stores(self.store.name, self.key_names)
+
+    def process(self, aggregated: pa.Table) -> pa.Table:
         """Rows to emit, with PASS (false: write a tombstone) added."""
         con = self.store.con
         n = aggregated.num_rows
@@ -41,7 +53,7 @@ class HavingFilter:
             marked = con.sql(
                 f"""
                 WITH p AS (
-                    SELECT *, coalesce({self.having_sql}, false) AND NOT {q(tombstone)} AS {PASS}
+                    SELECT *, coalesce({self.having_sql}, false) AND NOT {q(TOMBSTONE)} AS {PASS}
                     FROM __having_rows
                 ), x AS (
                     SELECT *, lag({PASS}) OVER w AS __lag, row_number() OVER w AS __rn
@@ -58,7 +70,7 @@ class HavingFilter:
             con.unregister("__having_stored")
         self._remember(marked)
         emit = pc.or_(
-            pc.or_(marked.column(tombstone), marked.column(PASS)), marked.column(PREVIOUS)
+            pc.or_(marked.column(TOMBSTONE), marked.column(PASS)), marked.column(PREVIOUS)
         )
         return marked.filter(emit).drop_columns(["__SEQ", PREVIOUS])
 

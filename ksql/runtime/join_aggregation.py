@@ -9,22 +9,24 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ksql.analyzer.aggregate import AggregateAnalysis
-from ksql.analyzer.join_plan import DEL, ORD, TS
 from ksql.catalog import Source
-from ksql.runtime.aggregation_query import AggregationQuery
+from ksql.runtime.aggregation_query import META_STORE, AggregationQuery
+from ksql.runtime.columns import DEL, ORD, TS
 from ksql.runtime.decode import DELETED
 from ksql.runtime.join_pipeline import JoinPipeline
+from ksql.runtime.operator import StateStoreSpec
 from ksql.runtime.processing_log import ProcessingLog
+from ksql.runtime.transaction import step_transaction
 
 
 class JoinAggregationQuery(AggregationQuery):
-    """An aggregation whose input rows come from a join instead of a topic."""
+    """An aggregation whose input rows come from a join instead of a topic (the analysis'
+    `join` plan; its `source` is the flat joined source)."""
 
     def __init__(
         self,
         query_id: str,
-        analysis: AggregateAnalysis,
+        analysis,
         log,
         processing_log: ProcessingLog,
         state_path: Path,
@@ -52,15 +54,28 @@ class JoinAggregationQuery(AggregationQuery):
         )
         self.flat_names = [c.name for c in analysis.source.columns]
 
+    @classmethod
+    def declared_stores(cls, analysis, properties: dict[str, str]) -> tuple[StateStoreSpec, ...]:
+        stores = cls._aggregation_stores(analysis)
+        return (*stores, META_STORE, *JoinPipeline.declared_stores(analysis.join))
+
+    def state_stores(self) -> tuple[StateStoreSpec, ...]:
+        return (*self._operator_stores(), META_STORE, *self.pipeline.state_stores())
+
+    def _restore_positions(self) -> None:
+        """The join pipeline keeps the inputs' positions (none for the flat source)."""
+
+    def _reload(self) -> None:
+        super()._reload()
+        self.pipeline.reload()
+
     def step(self, max_records: int = 65536) -> int:
-        self.db.execute("BEGIN TRANSACTION")
-        joined, consumed = self.pipeline.next_batch(max_records)
-        if joined is None:
-            self.db.execute("ROLLBACK")
-            return 0
-        self._aggregate(self._as_rows(joined))
-        self.pipeline.save_positions()
-        self.db.execute("COMMIT")
+        with step_transaction(self.db, self.pipeline.readers, self._reload):
+            joined, consumed = self.pipeline.next_batch(max_records)
+            if joined is None:
+                return 0
+            self._aggregate(self._as_rows(joined))
+            self.pipeline.save_positions()
         if self.commit_input is not None:
             for n, reader in enumerate(self.pipeline.readers):
                 self.commit_input(n, dict(reader.positions))

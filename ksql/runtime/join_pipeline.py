@@ -3,6 +3,10 @@ them into one order, and run the join steps over each micro-batch.
 
 Its state (operator stores, input positions, the order counter) lives on the DuckDB
 connection the query checkpoints with, so one transaction covers everything.
+
+The plan is the analyzer's JoinPlan (analyzer/join_plan.py), read by attribute: its
+`inputs` (index, source, alias and columns, each column's source `name` and `joined` name)
+and its `steps` (shape and what join_common.JoinStepSpec lists).
 """
 
 from __future__ import annotations
@@ -13,24 +17,25 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ksql.analyzer.join_plan import DEL, ORD, TS, JoinInput, JoinPlan
 from ksql.catalog import VALUE, Source
+from ksql.runtime.columns import DEL, ORD, TS
 from ksql.runtime.decode import DELETED, SourceDecoder, decoded_schema
-from ksql.runtime.join_ops import (
-    SUB_BITS,
-    ForeignKeyJoin,
-    StreamStreamJoin,
-    StreamTableJoin,
-    TableTableJoin,
-)
+from ksql.runtime.join_common import SUB_BITS, JoinOperator
+from ksql.runtime.join_foreign_key import ForeignKeyJoin
+from ksql.runtime.join_stream_stream import StreamStreamJoin
+from ksql.runtime.join_stream_table import StreamTableJoin
+from ksql.runtime.join_table_table import TableTableJoin
+from ksql.runtime.operator import StateStoreSpec
 from ksql.runtime.processing_log import ProcessingLog
 from ksql.runtime.runner import TopicReader
 
-OPERATORS = {
+OPERATORS: dict[str, type[JoinOperator]] = {
     "STREAM_TABLE": StreamTableJoin,
     "TABLE_TABLE": TableTableJoin,
     "STREAM_STREAM": StreamStreamJoin,
+    "FOREIGN_KEY": ForeignKeyJoin,
 }
+OWNER = "JoinPipeline"
 
 
 class JoinPipeline:
@@ -39,7 +44,7 @@ class JoinPipeline:
     def __init__(
         self,
         query_id: str,
-        plan: JoinPlan,
+        plan,
         log,
         processing_log: ProcessingLog,
         db,
@@ -64,19 +69,36 @@ class JoinPipeline:
             self.readers[int(inp)].positions[int(part)] = int(nxt)
         stored = db.execute("SELECT max(next) FROM join_sequence").fetchall()[0][0]
         self.next_seq = int(stored or 0)
-        self.operators = []
+        self.operators: list[JoinOperator] = []
         left_cols = _input_names(self.inputs[0])
         for n, step in enumerate(plan.steps):
             right_cols = _input_names(self.inputs[n + 1])
-            name = f"j{n}"
+            name = _step_name(n)
             if step.shape == "FOREIGN_KEY":
                 first = self.inputs[0]
                 keys = [f"{first.alias}_{k.name}" for k in first.source.key_columns]
-                op = ForeignKeyJoin(db, name, step, left_cols, right_cols, keys)
+                op: JoinOperator = ForeignKeyJoin(db, name, step, left_cols, right_cols, keys)
             else:
                 op = OPERATORS[step.shape](db, name, step, left_cols, right_cols)
             self.operators.append(op)
             left_cols = left_cols + right_cols
+        # An empty batch through the steps creates their stores (their columns are those of
+        # the batches), so every declared store exists from the start. It also gives the
+        # joined rows' schema.
+        self.empty = self._join(self._merge(self._empty_inputs()))
+
+    @classmethod
+    def declared_stores(cls, plan) -> tuple[StateStoreSpec, ...]:
+        """The stores of a join of `plan`: each step's, then the inputs' positions and the
+        order counter (from the plan alone)."""
+        stores: list[StateStoreSpec] = []
+        for n, step in enumerate(plan.steps):
+            stores += OPERATORS[step.shape].declared_stores(_step_name(n), step)
+        return (*stores, *POSITION_STORES)
+
+    def state_stores(self) -> tuple[StateStoreSpec, ...]:
+        stores = [s for op in self.operators for s in op.state_stores()]
+        return (*stores, *POSITION_STORES)
 
     def next_batch(self, max_records: int) -> tuple[pa.Table | None, int]:
         """Joined rows of the next micro-batch (in order) and the input records consumed.
@@ -86,11 +108,13 @@ class JoinPipeline:
         tables, consumed = self._read(max_records)
         if consumed == 0:
             return None, 0
-        tables = self._merge(tables)
-        joined = tables[0]
-        for op, right in zip(self.operators, tables[1:], strict=True):
-            joined = op.process(joined, right)
-        return joined, consumed
+        return self._join(self._merge(tables)), consumed
+
+    def reload(self) -> None:
+        """Forget what a rolled-back batch did in memory: the order counter is the stored one.
+        (The runner's transaction puts the input positions back.)"""
+        stored = self.db.execute("SELECT max(next) FROM join_sequence").fetchall()[0][0]
+        self.next_seq = int(stored or 0)
 
     def save_positions(self) -> None:
         self.db.execute("DELETE FROM join_positions")
@@ -98,6 +122,15 @@ class JoinPipeline:
         self.db.executemany("INSERT INTO join_positions VALUES (?, ?, ?)", rows)
         self.db.execute("DELETE FROM join_sequence")
         self.db.execute(f"INSERT INTO join_sequence VALUES ({self.next_seq})")
+
+    def _join(self, tables: list[pa.Table]) -> pa.Table:
+        joined = tables[0]
+        for op, right in zip(self.operators, tables[1:], strict=True):
+            joined = op.process(joined, right)
+        return joined
+
+    def _empty_inputs(self) -> list[pa.Table]:
+        return [_prefixed(i, decoded_schema(i.source).empty_table()) for i in self.inputs]
 
     # ------------------------------------------------------------------ reading
     def _read(self, max_records: int) -> tuple[list[pa.Table], int]:
@@ -167,7 +200,21 @@ def _up_to(records: pa.Table, frontier: int, reader: TopicReader) -> pa.Table:
     return kept
 
 
-def _pruned(inp: JoinInput, needed: frozenset[str] | None) -> JoinInput:
+POSITION_STORES = (
+    StateStoreSpec(
+        "join_positions", OWNER, ("input", "part"),
+        (("input", "INTEGER"), ("part", "INTEGER"), ("next", "BIGINT")),
+    ),
+    StateStoreSpec("join_sequence", OWNER, (), (("next", "BIGINT"),)),
+)  # fmt: skip
+
+
+def _step_name(n: int) -> str:
+    """The prefix of the n-th join step's store tables."""
+    return f"j{n}"
+
+
+def _pruned(inp, needed: frozenset[str] | None):  # type: ignore[no-untyped-def]
     """The input with only the needed columns (keys and the timestamp column always stay)."""
     if needed is None:
         return inp
@@ -176,7 +223,7 @@ def _pruned(inp: JoinInput, needed: frozenset[str] | None) -> JoinInput:
     return dataclasses.replace(inp, columns=columns)
 
 
-def _decoded_source(inp: JoinInput) -> Source:
+def _decoded_source(inp) -> Source:  # type: ignore[no-untyped-def]
     """JSON values decode only the fields the join reads; other formats decode everything."""
     source = inp.source
     wanted = {c.name for c in inp.columns}
@@ -187,11 +234,11 @@ def _decoded_source(inp: JoinInput) -> Source:
     return dataclasses.replace(source, columns=columns)
 
 
-def _input_names(inp: JoinInput) -> list[str]:
+def _input_names(inp) -> list[str]:  # type: ignore[no-untyped-def]
     return [c.joined for c in inp.columns]
 
 
-def _prefixed(inp: JoinInput, decoded: pa.Table) -> pa.Table:
+def _prefixed(inp, decoded: pa.Table) -> pa.Table:  # type: ignore[no-untyped-def]
     """A decoded batch under the joined names, with its timestamp and deletion flag."""
     arrays = {c.joined: decoded.column(c.name) for c in inp.columns}
     arrays[DEL] = pc.fill_null(decoded.column(DELETED), False)

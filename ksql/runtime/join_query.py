@@ -1,5 +1,9 @@
 """Drives a join query: joined rows from the JoinPipeline, projected and written, with state
-and positions checkpointed in one DuckDB transaction per batch."""
+and positions checkpointed in one DuckDB transaction per batch.
+
+The analysis (the analyzer's JoinAnalysis) is read by attribute: besides what runner.py reads,
+its join `plan` (see join_pipeline.py) and `needed_columns()`.
+"""
 
 from __future__ import annotations
 
@@ -9,14 +13,17 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ksql.analyzer.join_plan import DEL, KEY_COL, ORD, TS
-from ksql.analyzer.join_select import JoinAnalysis
-from ksql.analyzer.select import select_list_sql
 from ksql.catalog import Source
+from ksql.runtime.columns import DEL, KEY_COL, ORD, TS, select_list_sql
 from ksql.runtime.join_pipeline import JoinPipeline
+from ksql.runtime.operator import StateStoreSpec
 from ksql.runtime.processing_log import ProcessingLog
 from ksql.runtime.runner import ROWTIME_OUT, TOMBSTONE_OUT, WINDOW_OUT, QueryRunner
+from ksql.runtime.transaction import step_transaction
 from ksql.storage.state import close_database, open_connection
+
+# The keys a table join's result holds, kept when a WHERE clause can delete them.
+RESULT_KEYS = StateStoreSpec("result_keys", "JoinQuery", (KEY_COL,))
 
 
 class JoinQuery(QueryRunner):
@@ -25,7 +32,7 @@ class JoinQuery(QueryRunner):
     def __init__(
         self,
         query_id: str,
-        analysis: JoinAnalysis,
+        analysis,
         log,
         processing_log: ProcessingLog,
         state_path: Path,
@@ -54,12 +61,36 @@ class JoinQuery(QueryRunner):
             query_id, plan, log, processing_log, self.db, positions, analysis.needed_columns()
         )
         self.final_is_table = plan.steps[-1].result_is_table
+        if self._keeps_result_keys(analysis):
+            self.db.register("joined", self.pipeline.empty)
+            try:
+                self.db.execute(
+                    f'CREATE TABLE IF NOT EXISTS result_keys AS SELECT "{KEY_COL}" FROM joined '
+                    "LIMIT 0"
+                )
+            finally:
+                self.db.unregister("joined")
         self.output_schema = pa.schema(
             [pa.field(c.name, c.type.arrow()) for c in analysis.columns]
             + ([pa.field(n, pa.int64()) for n in WINDOW_OUT] if self.windowed else [])
             + [pa.field(ROWTIME_OUT, pa.int64()), pa.field(TOMBSTONE_OUT, pa.bool_())]
         )
         self.project_sql = self._project_sql()
+
+    @classmethod
+    def declared_stores(cls, analysis, properties: dict[str, str]) -> tuple[StateStoreSpec, ...]:
+        stores = JoinPipeline.declared_stores(analysis.plan)
+        return (*stores, RESULT_KEYS) if cls._keeps_result_keys(analysis) else stores
+
+    def state_stores(self) -> tuple[StateStoreSpec, ...]:
+        stores = self.pipeline.state_stores()
+        return (*stores, RESULT_KEYS) if self._keeps_result_keys(self.analysis) else stores
+
+    @staticmethod
+    def _keeps_result_keys(analysis) -> bool:  # type: ignore[no-untyped-def]
+        """A table result filtered by WHERE: a row that fails it deletes its key only if the
+        result held the key."""
+        return bool(analysis.plan.steps[-1].result_is_table and analysis.where_sql)
 
     def _project_sql(self) -> str:
         a = self.analysis
@@ -105,32 +136,31 @@ class JoinQuery(QueryRunner):
 
     # ------------------------------------------------------------------ steps
     def step(self, max_records: int = 65536) -> int:
-        self.db.execute("BEGIN TRANSACTION")
-        joined, consumed = self.pipeline.next_batch(max_records)
-        if joined is None:
-            self.db.execute("ROLLBACK")
-            return 0
-        if joined.num_rows:
-            self.db.register("joined", joined)
-            try:
-                self.db.execute(
-                    f'CREATE TABLE IF NOT EXISTS result_keys AS SELECT "{KEY_COL}" FROM joined LIMIT 0'
-                )
-                out = self.db.sql(self.project_sql).to_arrow_table()
-            finally:
-                self.db.unregister("joined")
-            if self.final_is_table and self.analysis.where_sql:
-                self._remember_keys(out)
-            out = out.select(self.output_schema.names).cast(self.output_schema)
-            if not self.final_is_table:
-                out = out.filter(pc.invert(out.column(TOMBSTONE_OUT)))
-            self._write(out)
-        self.pipeline.save_positions()
-        self.db.execute("COMMIT")
+        with step_transaction(self.db, self.pipeline.readers, self.pipeline.reload):
+            joined, consumed = self.pipeline.next_batch(max_records)
+            if joined is None:
+                return 0
+            if joined.num_rows:
+                self._project(joined)
+            self.pipeline.save_positions()
         if self.commit_input is not None:
             for n, reader in enumerate(self.pipeline.readers):
                 self.commit_input(n, dict(reader.positions))
         return consumed
+
+    def _project(self, joined: pa.Table) -> None:
+        """Project the joined rows, apply WHERE and write them."""
+        self.db.register("joined", joined)
+        try:
+            out = self.db.sql(self.project_sql).to_arrow_table()
+        finally:
+            self.db.unregister("joined")
+        if self._keeps_result_keys(self.analysis):
+            self._remember_keys(out)
+        out = out.select(self.output_schema.names).cast(self.output_schema)
+        if not self.final_is_table:
+            out = out.filter(pc.invert(out.column(TOMBSTONE_OUT)))
+        self._write(out)
 
     def close(self) -> None:
         self.db.close()

@@ -1,21 +1,27 @@
-"""Drives one query: read a micro-batch from its source topic, run the operators, write, commit."""
+"""Drives one query: read a micro-batch from its source topic, run the operators, write, commit.
+
+A runner reads its configuration from the analyzer's result (`analysis`) by attribute: the
+source, the output `columns` (each a name and its SQL), `where_sql`, `limit` and, per kind of
+query, what aggregation_query.py and join_query.py list. The runtime never imports the
+analyzer.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 
 import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ksql.analyzer.select import SelectAnalysis, select_list_sql
 from ksql.catalog import Source
 from ksql.formats.duck import chunked
 from ksql.functions.python_udf import attach as attach_udfs
+from ksql.runtime.columns import select_list_sql
 from ksql.runtime.decode import DELETED, SourceDecoder
 from ksql.runtime.encode import SinkEncoder
 from ksql.runtime.fused import FusedJsonStateless
+from ksql.runtime.operator import StateStoreSpec
 from ksql.runtime.processing_log import ProcessingLog
 from ksql.runtime.timestamps import sink_timestamps
 
@@ -23,13 +29,6 @@ ROWTIME_OUT = "__KSQL_ROWTIME"
 TOMBSTONE_OUT = "__KSQL_TOMBSTONE"
 VALUE_OUT = "__KSQL_VALUE"  # value texts a query encoded itself (fused.py)
 WINDOW_OUT = ("__KSQL_WINDOWSTART", "__KSQL_WINDOWEND")
-
-
-@dataclass(slots=True)
-class SourcePosition:
-    """Next offset to read per partition of the source topic."""
-
-    offsets: dict[int, int]
 
 
 class TopicReader:
@@ -103,6 +102,16 @@ class QueryRunner:
         self.windowed = sink is not None and sink.window is not None
         self.emitted = 0
 
+    @classmethod
+    def declared_stores(cls, analysis, properties: dict[str, str]) -> tuple[StateStoreSpec, ...]:
+        """The stores a runner of `analysis` keeps in its state file, from the configuration
+        alone (nothing is opened): what `state_stores` of a running one returns."""
+        return ()
+
+    def state_stores(self) -> tuple[StateStoreSpec, ...]:
+        """Every store of this runner's state file: its operators' and its own bookkeeping."""
+        return ()
+
     @property
     def finished(self) -> bool:
         return self.analysis.limit is not None and self.emitted >= self.analysis.limit
@@ -159,7 +168,7 @@ class StatelessQuery(QueryRunner):
     def __init__(
         self,
         query_id: str,
-        analysis: SelectAnalysis,
+        analysis,
         log,
         processing_log: ProcessingLog,
         *,

@@ -12,7 +12,8 @@ from __future__ import annotations
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ksql.storage.state import StateStore
+from ksql.runtime.operator import Operator, StateStoreSpec
+from ksql.storage.state import StateStore, table_name
 from ksql.types import quote_identifier as q
 
 LIVE = "__LIVE"
@@ -21,7 +22,7 @@ SIGN = "SIGN"
 CHANGE_ID = "CHANGE_ID"
 
 
-class TableChanges:
+class TableChanges(Operator):
     """Turns pre-projected table rows into undo/add rows for the aggregate operator.
 
     Input columns: the primary key columns `pk_names`, the contribution columns `columns`
@@ -34,7 +35,19 @@ class TableChanges:
         self.pk_names = pk_names
         self.columns = [name for name, _ in columns]
         self.types = dict(columns)
-        self.ordinal = int(store.get_meta("change_ordinal", 0))
+        self.reload()
+
+    @staticmethod
+    def declared_stores(name: str, pk_names: list[str]) -> tuple[StateStoreSpec, ...]:
+        """Each primary key's current contribution, in the StateStore `name`."""
+        return (StateStoreSpec(table_name(name), "TableChanges", tuple(pk_names)),)
+
+    def state_stores(self) -> tuple[StateStoreSpec, ...]:
+        return self.declared_stores(self.store.name, self.pk_names)
+
+    def reload(self) -> None:
+        """The change counter as stored (after a restart or a rolled-back batch)."""
+        self.ordinal = int(self.store.get_meta("change_ordinal", 0))
 
     def ensure(self, pk_types: list[pa.DataType]) -> None:
         fields = [pa.field(n, t) for n, t in zip(self.pk_names, pk_types, strict=True)]

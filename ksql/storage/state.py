@@ -45,6 +45,15 @@ def close_database(path: str) -> None:
         con.close()
 
 
+def table_name(name: str) -> str:
+    """The table of the store `name` in its state file."""
+    return f"state_{name}"
+
+
+# The stores' metadata (stream time, counters): one row per (store, k), values as JSON.
+META_TABLE = "store_meta"
+
+
 class StateStore:
     """A keyed table `name` with key columns and value columns, plus a small metadata map."""
 
@@ -53,12 +62,12 @@ class StateStore:
         transactions (several stores then checkpoint atomically, e.g. with source offsets)."""
         self.path = path
         self.name = name
-        self.table = f"state_{name}"
+        self.table = table_name(name)
         self.owns_transactions = con is None
         self.con = _database(path).cursor() if con is None else con
         self.key_columns: list[str] = []
         self._in_txn = False
-        self._run("CREATE TABLE IF NOT EXISTS store_meta (store VARCHAR, k VARCHAR, v VARCHAR)")
+        self._run(f"CREATE TABLE IF NOT EXISTS {META_TABLE} (store VARCHAR, k VARCHAR, v VARCHAR)")
 
     # --- schema ---------------------------------------------------------------------------
     def ensure(self, schema: pa.Schema, key_columns: list[str]) -> None:
@@ -106,9 +115,6 @@ class StateStore:
         """Run a query in which `{table}` names this store's table."""
         return self.con.sql(query.replace("{table}", q(self.table))).to_arrow_table()
 
-    def count(self) -> int:
-        return int(self._run(f"SELECT count(*) FROM {q(self.table)}")[0][0])
-
     # --- writes ---------------------------------------------------------------------------
     def upsert(self, rows: pa.Table) -> None:
         """Replace the rows with the same keys (rows must hold one row per key)."""
@@ -147,19 +153,15 @@ class StateStore:
 
     # --- metadata (stream time, counters) -------------------------------------------------
     def get_meta(self, key: str, default: Any = None) -> Any:
-        rows = self._run("SELECT v FROM store_meta WHERE store = ? AND k = ?", [self.name, key])
+        rows = self._run(f"SELECT v FROM {META_TABLE} WHERE store = ? AND k = ?", [self.name, key])
         return json.loads(rows[0][0]) if rows else default
 
     def set_meta(self, key: str, value: Any) -> None:
         self._begin()
-        self._run("DELETE FROM store_meta WHERE store = ? AND k = ?", [self.name, key])
-        self._run("INSERT INTO store_meta VALUES (?, ?, ?)", [self.name, key, json.dumps(value)])
+        self._run(f"DELETE FROM {META_TABLE} WHERE store = ? AND k = ?", [self.name, key])
+        self._run(f"INSERT INTO {META_TABLE} VALUES (?, ?, ?)", [self.name, key, json.dumps(value)])
 
     # --- lifecycle ------------------------------------------------------------------------
-    def flush(self) -> None:
-        """Make pending writes durable: same as commit (DuckDB writes its WAL at commit)."""
-        self.commit()
-
     def commit(self) -> None:
         if self._in_txn:
             self._run("COMMIT")
