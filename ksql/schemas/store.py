@@ -237,7 +237,8 @@ class SchemaStore:
     def delete_version(self, subject: str, version: Version, permanent: bool = False) -> int:
         with self._lock:
             self._require_writable(subject)
-            record = self.get_version(subject, version, deleted=permanent)
+            # A soft-deleted version is found too, to say so (40406) rather than 'not found'.
+            record = self.get_version(subject, version, deleted=permanent or version != LATEST)
             if permanent and not record.deleted:
                 raise errors.version_not_soft_deleted(subject, record.version)
             if not permanent and record.deleted:
