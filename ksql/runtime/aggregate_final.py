@@ -31,7 +31,8 @@ class WindowClosing:
         if closing.num_rows == 0:
             return self.output_schema().empty_table()
         self.store.execute(
-            f"UPDATE {{table}} SET {EMITTED} = true WHERE NOT {EMITTED} AND {WINDOWEND} + {grace} <= {st_final}"
+            f"UPDATE {{table}} SET {EMITTED} = true "
+            f"WHERE NOT {EMITTED} AND {WINDOWEND} + {grace} <= {st_final}"
         )
         ends = np.asarray(closing.column(WINDOWEND).to_numpy(zero_copy_only=False), dtype=np.int64)
         starts = np.asarray(
@@ -50,7 +51,8 @@ class WindowClosing:
         con.register("__fin", closing)
         try:
             results = [
-                f"CAST({s.function.result_sql([q(c) for c, _ in cols])} AS {s.function.result_type().duckdb()}) AS {q(s.output)}"
+                f"CAST({s.function.result_sql([q(c) for c, _ in cols])} "
+                f"AS {s.function.result_type().duckdb()}) AS {q(s.output)}"
                 for s, cols in zip(self.aggs, self.state_cols)
             ]
             t = con.sql(

@@ -15,7 +15,9 @@ from ksql.types import quote_identifier as q
 class ForeignKeyJoin(JoinOperator):
     """Left table rows join the right table's row keyed by their foreign key."""
 
-    def __init__(self, con, name, step, left_cols, right_cols, left_keys: list[str]):  # type: ignore[no-untyped-def]
+    def __init__(  # type: ignore[no-untyped-def]
+        self, con, name, step, left_cols, right_cols, left_keys: list[str]
+    ) -> None:
         super().__init__(con, name, step, left_cols, right_cols)
         self.left_keys = tuple(left_keys)  # the left table's primary key columns (joined names)
 
@@ -43,8 +45,14 @@ class ForeignKeyJoin(JoinOperator):
             lstate, rstate = f"{self.name}_l", f"{self.name}_r"
             self._ensure_state(lstate, le)
             self._ensure_state(rstate, re)
-            lall = f'{le} UNION ALL SELECT "{JK}", __FK, -1, false, "{TS}", {cols(self.left_cols)} FROM {lstate}'
-            rall = f'{re} UNION ALL SELECT "{JK}", -1, false, "{TS}", {cols(self.right_cols)} FROM {rstate}'
+            lall = (
+                f'{le} UNION ALL SELECT "{JK}", __FK, -1, false, "{TS}", '
+                f"{cols(self.left_cols)} FROM {lstate}"
+            )
+            rall = (
+                f'{re} UNION ALL SELECT "{JK}", -1, false, "{TS}", '
+                f"{cols(self.right_cols)} FROM {rstate}"
+            )
             sql = f"({self._left_sql(le, lall, rall)}) UNION ALL ({self._right_sql(re, lall)})"
             out = renumber(self.con, sql, f'"{ORD}", "{KEY_COL}"')
             self._upsert_latest(lstate, le)

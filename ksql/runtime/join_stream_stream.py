@@ -26,7 +26,9 @@ class StreamStreamJoin(JoinOperator):
             StateStoreSpec(f"{name}_l", owner, (), retention_ms=retention),
             StateStoreSpec(f"{name}_r", owner, (), retention_ms=retention),
             # Each side's newest timestamp, which drives its expiry.
-            StateStoreSpec(f"{name}_observed", owner, ("side",), (("side", "INTEGER"), ("t", "BIGINT"))),
+            StateStoreSpec(
+                f"{name}_observed", owner, ("side",), (("side", "INTEGER"), ("t", "BIGINT"))
+            ),
         ]
         if cls._waits_for_close(step):
             stores += [
@@ -65,7 +67,8 @@ class StreamStreamJoin(JoinOperator):
             pairs = (
                 f'SELECT e."{ORD}" AS e_ord, o."{ORD}" AS o_ord, 0 AS e_side, '
                 f"{cols(self.left_cols, 'e.')}, {cols(self.right_cols, 'o.')}, "
-                f'greatest(e."{TS}", o."{TS}") AS "{TS}", o."{TS}" AS o_ts, {self._key("e.")} AS "{KEY_COL}" '
+                f'greatest(e."{TS}", o."{TS}") AS "{TS}", o."{TS}" AS o_ts, '
+                f'{self._key("e.")} AS "{KEY_COL}" '
                 f'FROM {le} e JOIN ({rall}) o ON e."{JK}" = o."{JK}" AND o."{ORD}" < e."{ORD}" '
                 f'AND o."{TS}" BETWEEN e."{TS}" - {before} AND e."{TS}" + {after} '
                 f'UNION ALL SELECT e."{ORD}", o."{ORD}", 1, '
@@ -188,7 +191,10 @@ class StreamStreamJoin(JoinOperator):
                 }
             ),
         )
-        first_match = f"SELECT o_ord, 1 - e_side AS o_side, min(e_ord) AS m FROM {self.name}_pairs GROUP BY ALL"
+        first_match = (
+            f"SELECT o_ord, 1 - e_side AS o_side, min(e_ord) AS m FROM {self.name}_pairs "
+            "GROUP BY ALL"
+        )
         decided = (
             f"SELECT c.*, x.emit_ord, m.m FROM {self.name}_candidates c "
             f'JOIN {self.name}_emit x ON x.c_ord = c."{ORD}" AND x.c_side = c.__side '
@@ -207,7 +213,8 @@ class StreamStreamJoin(JoinOperator):
             con.execute(f"INSERT INTO {self.name}_time VALUES ({int(runmax[-1])})")
         emitted = con.sql(
             f'SELECT {cols(self.out_cols)}, emit_ord AS "{ORD}", "{TS}", false AS "{DEL}", '
-            f'{self._key()} AS "{KEY_COL}", 0 AS __phase, "{TS}" AS __s1, -__side AS __s2, "{ORD}" AS __s3 '
+            f'{self._key()} AS "{KEY_COL}", 0 AS __phase, "{TS}" AS __s1, -__side AS __s2, '
+            f'"{ORD}" AS __s3 '
             f"FROM {self.name}_decided WHERE emit_ord >= 0 AND (m IS NULL OR m > emit_ord)"
         ).to_arrow_table()
         con.unregister(f"{self.name}_decided")
@@ -249,4 +256,6 @@ class StreamStreamJoin(JoinOperator):
         observed = int(newest) if observed is None else max(int(observed), int(newest))
         self.con.execute(f"DELETE FROM {self.name}_observed WHERE side = {side}")
         self.con.execute(f"INSERT INTO {self.name}_observed VALUES ({side}, {observed})")
-        self.con.execute(f'DELETE FROM {store} WHERE "{TS}" <= {observed - self._retention_ms(self.step)}')
+        self.con.execute(
+            f'DELETE FROM {store} WHERE "{TS}" <= {observed - self._retention_ms(self.step)}'
+        )

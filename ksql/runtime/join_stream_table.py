@@ -30,7 +30,8 @@ class StreamTableJoin(JoinOperator):
                 f"{nulls_if(f'NOT ({matched})', self.right_cols, 'r.')}, "
                 f'l."{ORD}", l."{TS}", false AS "{DEL}", l."{JK}" AS "{KEY_COL}" '
                 f"FROM ({left_events}) l ASOF LEFT JOIN ("
-                f'{right_events} UNION ALL SELECT "{JK}", -1, false, "{TS}", {cols(self.right_cols)} '
+                f'{right_events} UNION ALL SELECT "{JK}", -1, false, "{TS}", '
+                f"{cols(self.right_cols)} "
                 f'FROM {state}) r ON l."{JK}" = r."{JK}" AND l."{ORD}" > r."{ORD}"{inner}'
             )
             # One row per stream record at most: its order stays unique.

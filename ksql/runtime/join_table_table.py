@@ -72,7 +72,9 @@ class TableTableJoin(JoinOperator):
             f'SELECT {select["l"]}, {select["r"]}, e."{ORD}", {ts} AS "{TS}", '
             f'{tomb} AS "{DEL}", e."{JK}" AS "{KEY_COL}" '
             f"FROM ({events[this]}) e "
-            f'ASOF LEFT JOIN ({self._all(other, events)}) o ON e."{JK}" = o."{JK}" AND e."{ORD}" > o."{ORD}" '
-            f'ASOF LEFT JOIN ({self._all(this, events)}) p ON e."{JK}" = p."{JK}" AND e."{ORD}" > p."{ORD}" '
+            f"ASOF LEFT JOIN ({self._all(other, events)}) o "
+            f'ON e."{JK}" = o."{JK}" AND e."{ORD}" > o."{ORD}" '
+            f"ASOF LEFT JOIN ({self._all(this, events)}) p "
+            f'ON e."{JK}" = p."{JK}" AND e."{ORD}" > p."{ORD}" '
             f"WHERE {emit}"
         )
