@@ -8,15 +8,6 @@ import pyarrow as pa
 from ksql.runtime import windows as W
 
 
-def test_tumbling_starts() -> None:
-    assert W.tumbling_starts_ms(pa.array([0, 29999, 30000, 45000]), 30000).tolist() == [
-        0,
-        0,
-        30000,
-        30000,
-    ]
-
-
 def test_hopping_windows_exploded_in_row_then_start_order() -> None:
     rows, starts = W.hopping_windows(np.array([10345, 0, 13251]), 5000, 1000)
     assert rows.tolist() == [0] * 5 + [1] + [2] * 5
@@ -33,16 +24,8 @@ def test_stream_time_running_max() -> None:
     assert W.stream_time_ms(np.array([5, 3]), 7).tolist() == [7, 7]
 
 
-def test_grace_defaults_and_closing() -> None:
+def test_grace_defaults() -> None:
     spec = W.WindowSpec.tumbling(2)
     assert W.effective_grace_ms(spec, emit_final=False) == W.DEFAULT_GRACE_MS
     assert W.effective_grace_ms(spec, emit_final=True) == 0
     assert W.effective_grace_ms(W.WindowSpec.tumbling(2, grace_ms=5), True) == 5
-    assert W.time_window_closed(np.array([30000, 30001]), 60000, 90000).tolist() == [True, False]
-    assert W.session_closed(10009, 30000, 60000, 100010) and not W.session_closed(
-        10010, 30000, 60000, 100010
-    )
-
-
-def test_sessions_to_merge() -> None:
-    assert W.sessions_to_merge([(0, 0), (1500, 1500), (5000, 6000)], 700, 1000) == [0, 1]

@@ -1,24 +1,27 @@
 """Changelog topics of an aggregation's state: written per micro-batch, read back on restore.
 
 One compacted topic per query, `_confluent-ksql-<service id>query_<ID>-Aggregate-Aggregate-
-Materialize-changelog`, with the source's partition count. After a micro-batch, every group key
-the batch touched gets one record per state store: key `[store, key values...]` (JSON), value
-the key's current rows in that store (all its windows) as an Arrow IPC stream, or a tombstone
-when it has none left. The record goes to the partition of the input records of that key, so a
+Materialize-changelog`, with the source's partition count. The stores are those the query's
+runner declares with `changelog=True` (see runtime/operator.py), all keyed by the group key
+first. After a micro-batch, every group key the batch touched gets one record per such store:
+key `[store table, key values...]` (JSON), value the key's current rows in that store (all its
+windows) as an Arrow IPC stream, or a tombstone when it has none left. The record goes to the partition of the input records of that key, so a
 server that is assigned source partition p restores exactly the keys of p from changelog p.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 
+import duckdb
 import numpy as np
 import orjson
 import pyarrow as pa
 
 from ksql.errors import TopicError
+from ksql.runtime.operator import StateStoreSpec
 from ksql.storage.records import make_records
-from ksql.storage.state import StateStore
 from ksql.types import quote_identifier as q
 
 PARTITION = "__CHANGELOG_PARTITION"
@@ -43,10 +46,19 @@ def ensure_changelog(log, topic: str, partitions: int, config: dict | None = Non
 class Changelog:
     """Writes and restores the rows of some state stores, all keyed by the group key."""
 
-    def __init__(self, log, topic: str, stores: list[StateStore], key_names: list[str]) -> None:
+    def __init__(
+        self,
+        log,
+        topic: str,
+        db: duckdb.DuckDBPyConnection,
+        stores: Sequence[StateStoreSpec],
+        key_names: list[str],
+    ) -> None:
+        """`db` is the query's state connection (inside the runner's transaction)."""
         self.log = log
         self.topic = topic
-        self.stores = stores
+        self.db = db
+        self.stores = [s for s in stores if s.changelog]
         self.key_names = key_names
 
     # Step 1 (each micro-batch, inside the state transaction): the records to write --------
@@ -68,11 +80,11 @@ class Changelog:
         self.log.produce(self.topic, records)
         return len(keys)
 
-    def _records(self, store: StateStore, touched: pa.Table, keys, values, parts) -> None:
-        con = store.con
+    def _records(self, store: StateStoreSpec, touched: pa.Table, keys, values, parts) -> None:
+        con = self.db
         match = " AND ".join(f"s.{q(k)} IS NOT DISTINCT FROM t.{q(k)}" for k in self.key_names)
         order = ", ".join(f"s.{q(k)}" for k in self.key_names)
-        table = q(store.table)
+        table = q(store.name)
         con.register("__touched", touched)
         try:
             rows = con.sql(
@@ -128,15 +140,16 @@ class Changelog:
                 by_store[name].append(pa.ipc.open_stream(value).read_all())
         restored = 0
         for store in self.stores:
-            store.execute("DELETE FROM {table}")
+            table = q(store.name)
+            self.db.execute(f"DELETE FROM {table}")
             tables = by_store[store.name]
             if tables:
                 rows = pa.concat_tables(tables)
-                store.con.register("__restored", rows)
+                self.db.register("__restored", rows)
                 try:
-                    store.execute("INSERT INTO {table} SELECT * FROM __restored")
+                    self.db.execute(f"INSERT INTO {table} SELECT * FROM __restored")
                 finally:
-                    store.con.unregister("__restored")
+                    self.db.unregister("__restored")
                 restored += rows.num_rows
         return restored
 

@@ -20,6 +20,7 @@ from ksql.cluster.changelog import ensure_changelog
 from ksql.cluster.tasks import EXACTLY_ONCE, ClusterAggregationQuery, _GroupMember
 from ksql.cluster.transactions import TransactionalLog
 from ksql.runtime.decode import DELETED
+from ksql.runtime.operator import StateStoreSpec
 from ksql.runtime.runner import ROWTIME_OUT, TOMBSTONE_OUT, QueryRunner
 from ksql.types import BOOLEAN
 from ksql.types import quote_identifier as q
@@ -135,6 +136,17 @@ class RepartitionedAggregation:
     @property
     def reader(self):
         return self.stage2.reader
+
+    @classmethod
+    def declared_stores(
+        cls, analysis: AggregateAnalysis, properties: dict[str, str]
+    ) -> tuple[StateStoreSpec, ...]:
+        """Stage 2's stores (stage 1 keeps none); the topic's name does not change them."""
+        stage2 = plan(analysis, topic="")[1]
+        return ClusterAggregationQuery.declared_stores(stage2, properties)
+
+    def state_stores(self) -> tuple[StateStoreSpec, ...]:
+        return (*self.stage1.state_stores(), *self.stage2.state_stores())
 
     def step(self, max_records: int = 65536) -> int:
         return self.stage1.step(max_records) + self.stage2.step(max_records)

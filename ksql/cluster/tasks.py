@@ -16,6 +16,7 @@ import logging
 import pyarrow as pa
 from confluent_kafka import KafkaException
 
+from ksql import ast
 from ksql.analyzer.aggregate import AggregateAnalysis
 from ksql.analyzer.join_select import JoinAnalysis
 from ksql.cluster.changelog import PARTITION, Changelog, changelog_topic, ensure_changelog
@@ -25,6 +26,7 @@ from ksql.errors import StatementError
 from ksql.runtime.aggregation_query import AggregationQuery
 from ksql.runtime.decode import DELETED
 from ksql.runtime.runner import StatelessQuery
+from ksql.runtime.transaction import step_transaction
 from ksql.types import quote_identifier as q
 
 _log = logging.getLogger(__name__)
@@ -58,11 +60,8 @@ def check_query(analysis) -> None:
 def needs_repartition(analysis: AggregateAnalysis) -> bool:
     """True unless the GROUP BY is exactly the source's key columns."""
     keys = {c.name for c in analysis.source.key_columns}
-    return not keys or {_column_name(k.sql) for k in analysis.keys} != keys
-
-
-def _column_name(sql: str) -> str:
-    return sql.strip().split(".")[-1].strip('"')
+    grouped = {k.expr.name if isinstance(k.expr, ast.ColumnRef) else None for k in analysis.keys}
+    return not keys or grouped != keys
 
 
 class _GroupMember:
@@ -151,7 +150,6 @@ class ClusterAggregationQuery(_GroupMember, AggregationQuery):
         topic = changelog_topic(service_id, self.query_id)
         partitions = self.log.describe_topic(self.reader.topic).partitions
         ensure_changelog(self.log, topic, partitions)
-        stores = [self.operator.store] + ([self.having.store] if self.having else [])
         self.key_names = [k.name for k in self.analysis.keys]
         guarantee = properties.get("processing.guarantee", "at_least_once").lower()
         self.txn = None
@@ -159,7 +157,7 @@ class ClusterAggregationQuery(_GroupMember, AggregationQuery):
             self.txn = TransactionalLog(self.log, node.transactional_id(group), properties)
             self.log = self.txn  # sink and changelog records go into the transaction
             self.reader.log = self.txn
-        self.changelog = Changelog(self.log, topic, stores, self.key_names)
+        self.changelog = Changelog(self.log, topic, self.db, self.state_stores(), self.key_names)
         keys = ", ".join(f"{k.sql} AS {q(k.name)}" for k in self.analysis.keys)
         self.touched_sql = (
             f'SELECT DISTINCT {keys}, "ROWPARTITION" AS {q(PARTITION)} FROM batch '
@@ -173,23 +171,15 @@ class ClusterAggregationQuery(_GroupMember, AggregationQuery):
         # Step 1: positions from the group's committed offsets.
         super()._on_assignment(partitions)
         # Step 2: the owned partitions' state from the changelog, replacing the local state.
-        self.db.execute("BEGIN TRANSACTION")
         try:
-            restored = self.changelog.restore(partitions)
-            self._save_positions()
-            self.db.execute("COMMIT")
+            with step_transaction(self.db, [], self._reload):
+                restored = self.changelog.restore(partitions)
+                self._save_positions()
         except BaseException:
-            self.db.execute("ROLLBACK")
             self.reader.assigned = set()
             raise
         _log.info("%s restored %d state rows of partitions %s", self.query_id, restored,
                   sorted(partitions))  # fmt: skip
-
-    def _save_positions(self) -> None:
-        self.db.execute("DELETE FROM query_positions")
-        self.db.executemany(
-            "INSERT INTO query_positions VALUES (?, ?)", list(self.reader.positions.items())
-        )
 
     def step(self, max_records: int = 65536) -> int:
         self._serve_group()
@@ -201,23 +191,21 @@ class ClusterAggregationQuery(_GroupMember, AggregationQuery):
             return 0
         if self.txn is not None:
             self.txn.begin()
-        self.db.execute("BEGIN TRANSACTION")
         try:
-            # Step 2: decode, aggregate, write the output (into the transaction with EOS).
-            decoded = self._decode(records)
-            self._aggregate(decoded)
-            # Step 3: the changed state of every touched key to the changelog.
-            if decoded.num_rows:
-                self.changelog.write(self._touched(decoded))
-            # Step 4: commit the Kafka transaction with the source offsets, then local state.
-            if self.txn is not None:
-                offsets = self.membership.offsets(self._owned_positions())
-                self.txn.commit(offsets, self.membership.metadata())
-            self._save_positions()
-            self.db.execute("COMMIT")
+            with self._transaction():
+                # Step 2: decode, aggregate, write the output (into the transaction with EOS).
+                decoded = self._decode(records)
+                self._aggregate(decoded)
+                # Step 3: the changed state of every touched key to the changelog.
+                if decoded.num_rows:
+                    self.changelog.write(self._touched(decoded))
+                # Step 4: commit the Kafka transaction with the source offsets, then local state.
+                if self.txn is not None:
+                    offsets = self.membership.offsets(self._owned_positions())
+                    self.txn.commit(offsets, self.membership.metadata())
+                self._save_positions()
         except Exception as error:  # noqa: BLE001 - roll back and resume from committed
             _log.warning("%s: micro-batch rolled back (%s)", self.query_id, error)
-            self.db.execute("ROLLBACK")
             if self.txn is not None:
                 self.txn.abort()
             self.reader.assigned = set()  # resume from committed offsets and changelogs

@@ -9,6 +9,7 @@ output), `window` (kind, size_ms, advance_ms, grace_ms, retention_ms), `emit_fin
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from pathlib import Path
 
 import pyarrow as pa
@@ -21,9 +22,9 @@ from ksql.runtime.aggregate_columns import TOMBSTONE, WINDOWSTART
 from ksql.runtime.columns import select_list_sql
 from ksql.runtime.decode import DELETED
 from ksql.runtime.having import PASS, HavingFilter
-from ksql.runtime.operator import StateStoreSpec
+from ksql.runtime.operator import Operator, StateStoreSpec
 from ksql.runtime.processing_log import ProcessingLog
-from ksql.runtime.runner import ROWTIME_OUT, WINDOW_OUT, QueryRunner
+from ksql.runtime.runner import ROWTIME_OUT, WINDOW_OUT, QueryRunner, TopicReader
 from ksql.runtime.runner import TOMBSTONE_OUT as OUT_TOMBSTONE
 from ksql.runtime.table_changes import LIVE, TableChanges
 from ksql.runtime.transaction import step_transaction
@@ -141,13 +142,20 @@ class AggregationQuery(QueryRunner):
             stores += HavingFilter.declared_stores(HAVING, having_keys)
         return stores
 
-    def _operator_stores(self) -> tuple[StateStoreSpec, ...]:
-        stores = self.operator.state_stores()
+    def _aggregation_operators(self) -> list[Operator]:
+        """Table changes (table sources), the aggregate, HAVING: in their stores' order."""
+        ops: list[Operator] = [self.operator]
         if self.changes is not None:
-            stores += self.changes.state_stores()
+            ops.append(self.changes)
         if self.having is not None:
-            stores += self.having.state_stores()
-        return stores
+            ops.append(self.having)
+        return ops
+
+    def _operator_stores(self) -> tuple[StateStoreSpec, ...]:
+        return tuple(s for op in self._aggregation_operators() for s in op.state_stores())
+
+    def operators(self) -> list[Operator]:
+        return self._aggregation_operators()
 
     def _restore_positions(self) -> None:
         """Resume from the source positions committed with the state."""
@@ -162,9 +170,12 @@ class AggregationQuery(QueryRunner):
             "INSERT INTO query_positions VALUES (?, ?)", list(self.reader.positions.items())
         )
 
-    def _transaction(self):  # type: ignore[no-untyped-def]
+    def _transaction(self) -> AbstractContextManager[None]:
         """The step's transaction on the state file (see transaction.py)."""
-        return step_transaction(self.db, [self.reader], self._reload)
+        return step_transaction(self.db, self._readers(), self._reload, self.operators())
+
+    def _readers(self) -> list[TopicReader]:
+        return [self.reader]
 
     def _reload(self) -> None:
         """What the runner keeps in memory, as committed in the state file."""
@@ -238,5 +249,7 @@ class AggregationQuery(QueryRunner):
 
     def close(self) -> None:
         """Release the state file (uncommitted work is rolled back by DuckDB)."""
+        for op in self.operators():
+            op.close()
         self.db.close()
         close_database(self.store_path)

@@ -14,9 +14,9 @@ from ksql.runtime.aggregation_query import META_STORE, AggregationQuery
 from ksql.runtime.columns import DEL, ORD, TS
 from ksql.runtime.decode import DELETED
 from ksql.runtime.join_pipeline import JoinPipeline
-from ksql.runtime.operator import StateStoreSpec
+from ksql.runtime.operator import Operator, StateStoreSpec
 from ksql.runtime.processing_log import ProcessingLog
-from ksql.runtime.transaction import step_transaction
+from ksql.runtime.runner import TopicReader
 
 
 class JoinAggregationQuery(AggregationQuery):
@@ -69,8 +69,14 @@ class JoinAggregationQuery(AggregationQuery):
         super()._reload()
         self.pipeline.reload()
 
+    def operators(self) -> list[Operator]:
+        return [*self.pipeline.operators, *self._aggregation_operators()]
+
+    def _readers(self) -> list[TopicReader]:
+        return self.pipeline.readers
+
     def step(self, max_records: int = 65536) -> int:
-        with step_transaction(self.db, self.pipeline.readers, self._reload):
+        with self._transaction():
             joined, consumed = self.pipeline.next_batch(max_records)
             if joined is None:
                 return 0

@@ -16,7 +16,7 @@ import pyarrow.compute as pc
 from ksql.catalog import Source
 from ksql.runtime.columns import DEL, KEY_COL, ORD, TS, select_list_sql
 from ksql.runtime.join_pipeline import JoinPipeline
-from ksql.runtime.operator import StateStoreSpec
+from ksql.runtime.operator import Operator, StateStoreSpec
 from ksql.runtime.processing_log import ProcessingLog
 from ksql.runtime.runner import ROWTIME_OUT, TOMBSTONE_OUT, WINDOW_OUT, QueryRunner
 from ksql.runtime.transaction import step_transaction
@@ -136,7 +136,9 @@ class JoinQuery(QueryRunner):
 
     # ------------------------------------------------------------------ steps
     def step(self, max_records: int = 65536) -> int:
-        with step_transaction(self.db, self.pipeline.readers, self.pipeline.reload):
+        with step_transaction(
+            self.db, self.pipeline.readers, self.pipeline.reload, self.pipeline.operators
+        ):
             joined, consumed = self.pipeline.next_batch(max_records)
             if joined is None:
                 return 0
@@ -162,6 +164,11 @@ class JoinQuery(QueryRunner):
             out = out.filter(pc.invert(out.column(TOMBSTONE_OUT)))
         self._write(out)
 
+    def operators(self) -> list[Operator]:
+        return list(self.pipeline.operators)
+
     def close(self) -> None:
+        for op in self.operators():
+            op.close()
         self.db.close()
         close_database(self.store_path)

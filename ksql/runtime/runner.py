@@ -21,7 +21,7 @@ from ksql.runtime.columns import select_list_sql
 from ksql.runtime.decode import DELETED, SourceDecoder
 from ksql.runtime.encode import SinkEncoder
 from ksql.runtime.fused import FusedJsonStateless
-from ksql.runtime.operator import StateStoreSpec
+from ksql.runtime.operator import Operator, StateStoreSpec
 from ksql.runtime.processing_log import ProcessingLog
 from ksql.runtime.timestamps import sink_timestamps
 
@@ -111,6 +111,10 @@ class QueryRunner:
     def state_stores(self) -> tuple[StateStoreSpec, ...]:
         """Every store of this runner's state file: its operators' and its own bookkeeping."""
         return ()
+
+    def operators(self) -> list[Operator]:
+        """The operators whose lifecycle hooks this runner calls (the stateful ones)."""
+        return []
 
     @property
     def finished(self) -> bool:

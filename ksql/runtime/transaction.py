@@ -4,7 +4,7 @@ A stateful runner's step changes its stores and its stored source positions insi
 transaction. If anything in the step raises, the transaction is rolled back, the readers go
 back to the positions they had when the step began and what the runner keeps in memory is
 reloaded from the state file, so the next step reads the same records again against the
-state as it was committed.
+state as it was committed. After a commit, the runner's operators get `on_checkpoint`.
 """
 
 from __future__ import annotations
@@ -14,6 +14,8 @@ from contextlib import contextmanager
 from typing import Protocol
 
 import duckdb
+
+from ksql.runtime.operator import Operator
 
 
 class PositionedReader(Protocol):
@@ -27,8 +29,10 @@ def step_transaction(
     db: duckdb.DuckDBPyConnection,
     readers: Sequence[PositionedReader],
     reload: Callable[[], None] | None = None,
+    operators: Sequence[Operator] = (),
 ) -> Iterator[None]:
-    """Begin a transaction on `db`; commit when the block ends, roll back if it raises."""
+    """Begin a transaction on `db`; commit when the block ends (then tell the `operators`),
+    roll back if it raises."""
     saved = [dict(reader.positions) for reader in readers]
     db.execute("BEGIN TRANSACTION")
     try:
@@ -45,3 +49,5 @@ def step_transaction(
         if reload is not None:
             reload()
         raise
+    for operator in operators:
+        operator.on_checkpoint()

@@ -66,12 +66,6 @@ def _as_int64(ts_ms: pa.Array | pa.ChunkedArray | np.ndarray) -> np.ndarray:
     return np.asarray(ts_ms.cast(pa.int64()).to_numpy(zero_copy_only=False), dtype=np.int64)
 
 
-def tumbling_starts_ms(ts_ms: pa.Array | np.ndarray, size_ms: int) -> np.ndarray:
-    """Start of the tumbling window holding each timestamp."""
-    ts = _as_int64(ts_ms)
-    return ts - np.mod(ts, size_ms)
-
-
 def hopping_windows(
     ts_ms: pa.Array | np.ndarray, size_ms: int, advance_ms: int
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -96,18 +90,3 @@ def stream_time_ms(ts_ms: pa.Array | np.ndarray, initial_ms: int | None) -> np.n
     if initial_ms is not None:
         running = np.maximum(running, initial_ms)
     return running
-
-
-def time_window_closed(end_ms: np.ndarray | int, grace_ms: int, stream_time: np.ndarray | int):  # type: ignore[no-untyped-def]
-    """True where the window [.., end) no longer accepts records."""
-    return np.asarray(end_ms) + grace_ms <= np.asarray(stream_time)
-
-
-def session_closed(end_ms: int, gap_ms: int, grace_ms: int, stream_time_ms_: int) -> bool:
-    """Kafka Streams closes sessions once end + gap + grace < stream time (gap included)."""
-    return end_ms + gap_ms + grace_ms < stream_time_ms_
-
-
-def sessions_to_merge(sessions: list[tuple[int, int]], ts_ms: int, gap_ms: int) -> list[int]:
-    """Indexes of sessions [start, end] that a record at ts_ms joins (within gap of either side)."""
-    return [i for i, (s, e) in enumerate(sessions) if s - gap_ms <= ts_ms <= e + gap_ms]
