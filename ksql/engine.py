@@ -1,28 +1,34 @@
-"""The one facade over ksql: execute SQL, produce and read records, run persistent queries."""
+"""The one facade over ksql: prepare and execute SQL, read the catalog, produce and read
+records, run persistent queries. The server and the shell reach the engine only through it."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import re
 import tempfile
 import threading
 import time
+from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
-import orjson
 import pyarrow as pa
 
 from ksql import ast
-from ksql.catalog import Catalog
-from ksql.errors import KsqlError, ParseError, shift_lines
+from ksql.catalog import Catalog, PersistentQuery, Source
+from ksql.command_log import CommandFile
+from ksql.errors import KsqlError
 from ksql.executor import dispatch
-from ksql.parser import parse, substitute_variables
+from ksql.prepare import PreparedStatement, StatementSource, in_request, prepare_statements
 from ksql.results import Result
 from ksql.runtime.aggregate import CACHE_PROPERTY
 from ksql.runtime.materialize import Materializations
 from ksql.runtime.processing_log import ProcessingLog
 from ksql.storage.kafka_backend import open_topic_log
 from ksql.storage.log import make_records
+from ksql.storage.topics import TopicInfo
+from ksql.types import SqlType
 
 DEFAULT_PROPERTIES: dict[str, str] = {
     "ksql.service.id": "default_",
@@ -33,8 +39,11 @@ DEFAULT_PROPERTIES: dict[str, str] = {
     CACHE_PROPERTY: "10000000",
 }
 
-COMMAND_LOG = "commands.jsonl"
 COMMAND_SYNC_S = 0.2  # how often a running engine applies commands other servers wrote
+
+# Statements that may close a running query's runner (TERMINATE, DROP, CREATE OR REPLACE):
+# they wait for a runner's step in progress, and no runner is stepped while they run.
+_CLOSES_RUNNERS = (ast.Terminate, ast.DropSource, ast.CreateAsSelect)
 
 _log = logging.getLogger(__name__)
 
@@ -63,13 +72,19 @@ class Engine:
         self.catalog = Catalog()
         self.properties: dict[str, str] = dict(DEFAULT_PROPERTIES)
         self.properties.update({k: str(v) for k, v in (properties or {}).items()})
+        # What this engine was configured with: SET changes `properties`, and a command is
+        # recorded with the properties in force that differ from these.
+        self._configured = dict(self.properties)
         self.variables: dict[str, str] = {}
         self.auto_create_topics = auto_create_topics
         self.processing_log = ProcessingLog(self.log)
         self.materialized = Materializations(self.data_dir / "state", self.log)
         self.query_counter = 0
-        self.command_counter = 0
         self.lock = threading.RLock()
+        # Held while a runner steps and while a statement may close runners (never the other
+        # way round: a statement takes `lock` first), so a runner is not stepped during or
+        # after its close.
+        self._stepping = threading.RLock()
         self._thread: threading.Thread | None = None
         self._stop = threading.Event()
         self._replaying = False
@@ -79,14 +94,42 @@ class Engine:
             load_extensions(self.properties["ksql.extension.dir"])
         # On Kafka the command log is a topic shared by the servers of a service id, and with
         # `ksql.cluster.enabled` they share each query's partitions (ksql/cluster/).
-        self.commands = None
+        self.commands: Any = CommandFile(self.data_dir)
         self.cluster = None
         self._next_sync = 0.0
         if getattr(self.log, "bootstrap_servers", None):
             self._open_cluster()
-        self._replay_commands()
+        self.sync_commands()
 
     # ------------------------------------------------------------------ statements
+
+    def session(self, properties: dict[str, Any] | None = None) -> dict[str, str]:
+        """The properties in force for a request: the engine's, overridden by the request's.
+        SET and UNSET statements executed with it change it for the statements after them."""
+        session = dict(self.properties)
+        session.update({k: str(v) for k, v in (properties or {}).items()})
+        return session
+
+    def prepare(
+        self,
+        request: str | Sequence[StatementSource],
+        variables: dict[str, str] | None = None,
+    ) -> list[PreparedStatement]:
+        """Split `request` into statements and parse each once, `${name}` substituted from
+        the engine's variables, `variables` (this request's) and the request's own DEFINEs.
+        Raises the first statement's ParseError; nothing runs."""
+        scope = dict(self.variables)
+        scope.update({k: str(v) for k, v in (variables or {}).items()})
+        return prepare_statements(request, scope)
+
+    def execute_prepared(
+        self, prepared: PreparedStatement, session: dict[str, str] | None = None
+    ) -> Result:
+        """Run one prepared statement with `session` (see `session()`); raises its KsqlError
+        with positions counted in the request it came from."""
+        with self.lock:
+            self._catch_up()
+            return self._run(prepared, self.session() if session is None else session)
 
     def execute(
         self,
@@ -94,77 +137,54 @@ class Engine:
         properties: dict[str, Any] | None = None,
         variables: dict[str, str] | None = None,
     ) -> list[Result]:
-        """Parse and run every statement in `sql`; returns one result per statement.
+        """Prepare and run every statement in `sql`; returns one result per statement.
 
         `properties` and `variables` apply to these statements only (REST request scope).
         Stops at the first failing statement and raises its KsqlError.
         """
-        results: list[Result] = []
-        session = dict(self.properties)
-        session.update({k: str(v) for k, v in (properties or {}).items()})
-        scope_vars = dict(self.variables)
-        scope_vars.update(variables or {})
+        prepared = self.prepare(sql, variables)
+        session = self.session(properties)
         with self.lock:
-            if self.commands is not None and not self._replaying:
-                self.sync_commands()  # statements of other servers come first
-            for text, line_offset in _statements_of(sql):
-                statement_text = substitute_variables(text, scope_vars)
-                try:
-                    parsed = parse(statement_text)
-                    for item in parsed:
-                        result = dispatch(self, item, session, scope_vars)
-                        results.append(result)
-                        if isinstance(item.statement, ast.DefineVariable | ast.UndefineVariable):
-                            scope_vars = dict(self.variables)
-                            scope_vars.update(variables or {})
-                except KsqlError as error:
-                    # Positions count lines of the whole request, as ksqlDB reports them.
-                    error.message = shift_lines(error.message, line_offset)
-                    if error.statement_text is None:
-                        error.statement_text = statement_text
-                    if isinstance(error, ParseError) and "\nStatement: " not in error.message:
-                        error.message += f"\nStatement: {statement_text.strip()}"
-                    raise
-        return results
+            self._catch_up()
+            return [self._run(p, session) for p in prepared]
+
+    @contextlib.contextmanager
+    def request_scope(self) -> Iterator[None]:
+        """Statements run inside change the engine's properties and variables until the scope
+        ends (a REST request's SET and DEFINE end with it); other statements wait."""
+        with self.lock:
+            saved_properties, saved_variables = dict(self.properties), dict(self.variables)
+            try:
+                yield
+            finally:
+                self.properties.clear()
+                self.properties.update(saved_properties)
+                self.variables.clear()
+                self.variables.update(saved_variables)
+
+    def _run(self, prepared: PreparedStatement, session: dict[str, str]) -> Result:
+        closes = isinstance(prepared.statement, _CLOSES_RUNNERS)
+        with self._stepping if closes else contextlib.nullcontext():
+            try:
+                return dispatch(self, prepared.parsed, session, None)
+            except KsqlError as error:
+                in_request(error, prepared.text, prepared.source.line_offset)
+                raise
+
+    # ------------------------------------------------------------------ command log
 
     def record_command(self, text: str, session: dict[str, str]) -> None:
-        """Append a catalog-changing statement to the durable command log."""
+        """Append a catalog-changing statement to the durable command log, with the
+        properties in force that differ from the engine's configuration (a SET before it
+        included), so that a replay runs it as it ran here."""
         if self._replaying:
             return
-        if self.commands is not None:
-            own = {k: v for k, v in session.items() if self.properties.get(k) != v}
-            self.commands.append(text, own)
-            return
-        overrides = {k: v for k, v in session.items() if DEFAULT_PROPERTIES.get(k) != v}
-        line = orjson.dumps({"sql": text, "properties": overrides}) + b"\n"
-        with open(self.data_dir / COMMAND_LOG, "ab") as f:
-            f.write(line)
+        overrides = {k: v for k, v in session.items() if self._configured.get(k) != v}
+        self.commands.append(text, overrides)
 
     @property
     def replaying(self) -> bool:
         return self._replaying
-
-    def _replay_commands(self) -> None:
-        if self.commands is not None:
-            self.sync_commands()
-            return
-        path = self.data_dir / COMMAND_LOG
-        if not path.exists():
-            return
-        self._replaying = True
-        try:
-            for line in path.read_bytes().splitlines():
-                if not line.strip():
-                    continue
-                entry = orjson.loads(line)
-                try:
-                    self.execute(entry["sql"], entry.get("properties"))
-                except KsqlError:
-                    continue  # a command that failed once fails again; it changed nothing
-        finally:
-            self._replaying = False
-
-    # ------------------------------------------------------------------ cluster hooks
 
     def _open_cluster(self) -> None:
         from ksql.cluster.commands import CommandTopic
@@ -175,8 +195,14 @@ class Engine:
 
             self.cluster = ClusterNode(self)
 
+    def _catch_up(self) -> None:
+        """Statements other servers wrote come before this one."""
+        if self.commands.shared and not self._replaying:
+            self.sync_commands()
+
     def sync_commands(self) -> None:
-        """Apply the command topic's statements this engine has not applied yet, in order."""
+        """Apply the command log's statements this engine has not applied yet, in order (all
+        of them on start; on Kafka, later, those the other servers wrote)."""
         with self.lock:
             self._next_sync = time.monotonic() + COMMAND_SYNC_S
             self._replaying = True
@@ -190,6 +216,107 @@ class Engine:
                         _log.exception("Could not apply command %s", entry.get("id"))
             finally:
                 self._replaying = False
+
+    # ------------------------------------------------------------------ catalog
+
+    def source(self, name: str) -> Source | None:
+        """The stream or table named exactly `name`."""
+        with self.lock:
+            return self.catalog.source(name)
+
+    def sources(self) -> list[Source]:
+        """Every stream and table, in the order they were created."""
+        with self.lock:
+            return list(self.catalog.sources.values())
+
+    def types(self) -> dict[str, SqlType]:
+        """Custom types by name."""
+        with self.lock:
+            return dict(self.catalog.types)
+
+    def query(self, query_id: str) -> PersistentQuery | None:
+        with self.lock:
+            return self.catalog.queries.get(query_id)
+
+    def queries(
+        self, *, reading: str | None = None, writing: str | None = None
+    ) -> list[PersistentQuery]:
+        """Persistent queries, in the order they started; only those reading the source
+        `reading` and writing the source `writing` when given."""
+        with self.lock:
+            found = list(self.catalog.queries.values())
+        if reading is not None:
+            found = [q for q in found if reading in q.sources]
+        if writing is not None:
+            found = [q for q in found if q.sink == writing]
+        return found
+
+    def terminate_cluster(self, delete_topics: Sequence[re.Pattern[str]]) -> None:
+        """Stop every query, drop every source and type, delete the topics whose names match
+        one of `delete_topics`, and start the command log afresh: a clean slate."""
+        with self.lock:
+            if self.catalog.queries:
+                self.execute("TERMINATE ALL;")
+            # Sinks before the sources they read from: the reverse of creation order.
+            for source in reversed(self.sources()):
+                self.execute(f"DROP {source.kind} `{source.name}`;")
+            for name in self.types():
+                self.execute(f"DROP TYPE `{name}`;")
+            for info in self.log.list_topics():
+                if any(p.fullmatch(info.name) for p in delete_topics):
+                    self.log.delete_topic(info.name)
+            # A command topic keeps its history: the DROPs just recorded leave nothing.
+            if isinstance(self.commands, CommandFile):
+                self.commands.clear()
+
+    # ------------------------------------------------------------------ topics
+
+    def topics(self) -> list[TopicInfo]:
+        """Every topic's TopicInfo (name, partitions, replicas, config)."""
+        return self.log.list_topics()
+
+    def topic_info(self, name: str) -> TopicInfo | None:
+        """The topic's TopicInfo, or None when there is no such topic."""
+        return self.log.describe_topic(name) if self.log.topic_exists(name) else None
+
+    def create_topic(self, name: str, partitions: int = 1, replicas: int = 1) -> None:
+        self.log.create_topic(name, partitions=partitions, replicas=replicas)
+
+    def end_offsets(self, topic: str) -> dict[int, int]:
+        """The next offset of each partition of `topic` ({} when there is no such topic)."""
+        info = self.topic_info(topic)
+        if info is None:
+            return {}
+        return {p: self.log.end_offset(topic, p) for p in range(info.partitions)}
+
+    def follow_topic(
+        self, topic: str, *, from_beginning: bool, stop: threading.Event, max_records: int = 1000
+    ) -> Iterator[tuple[int, dict[str, list]]]:
+        """(partition, records as columns) of `topic` as they are appended, from the start or
+        from now, until `stop` is set. Where it starts is fixed by this call."""
+        partitions = self.log.describe_topic(topic).partitions
+        log = self.log
+        positions = {
+            p: log.start_offset(topic, p) if from_beginning else log.end_offset(topic, p)
+            for p in range(partitions)
+        }
+
+        def records() -> Iterator[tuple[int, dict[str, list]]]:
+            while not stop.is_set():
+                since = log.append_seq
+                got_any = False
+                for p, offset in positions.items():
+                    batch = log.read(topic, p, offset, max_records)
+                    if batch.num_rows == 0:
+                        continue
+                    got_any = True
+                    columns = batch.to_pydict()
+                    positions[p] = columns["offset"][-1] + 1
+                    yield p, columns
+                if not got_any:
+                    log.wait_for_append(0.2, since)
+
+        return records()
 
     # ------------------------------------------------------------------ records
 
@@ -210,12 +337,11 @@ class Engine:
 
     def insert_rows(self, target: str, rows: list[dict[str, Any]]) -> None:
         """Append rows (column name -> value; names case-insensitive) to a stream or table,
-        encoded in its formats (the REST /inserts-stream path). ROWTIME may be given."""
-        import time
-
+        encoded in its formats (the REST /inserts-stream path). A row without ROWTIME (or
+        with a null one) is stamped with the current time."""
         from ksql.runtime.encode import SinkEncoder
 
-        source = self.catalog.source(target) or self.catalog.source(target.upper())
+        source = self.source(target) or self.source(target.upper())
         if source is None:
             raise KsqlError(f"Cannot insert values into an unknown stream/table: {target}")
         if source.is_source:
@@ -239,7 +365,11 @@ class Engine:
         except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError, TypeError) as error:
             raise KsqlError(f"Failed to insert values into '{source.name}': {error}") from None
         now = int(time.time() * 1000)
-        timestamps = pa.array([int(r.get("ROWTIME") or now) for r in upper], pa.int64())
+        try:
+            stamps = [now if r.get("ROWTIME") is None else int(r["ROWTIME"]) for r in upper]
+        except (TypeError, ValueError) as error:
+            raise KsqlError(f"Failed to insert values into '{source.name}': {error}") from None
+        timestamps = pa.array(stamps, pa.int64())
         self.log.produce(source.topic, SinkEncoder(source).encode(table, timestamps))
 
     def read_topic(self, topic: str) -> pa.Table:
@@ -255,7 +385,7 @@ class Engine:
                 batches.append(batch)
                 offset = int(batch.column("offset")[-1].as_py()) + 1
         if not batches:
-            return pa.Table.from_batches([], schema=_read_schema(self.log))
+            return pa.Table.from_batches([], schema=_read_schema())
         return pa.Table.from_batches(batches)
 
     # ------------------------------------------------------------------ running queries
@@ -269,19 +399,24 @@ class Engine:
     def step(self, max_records: int = 65536) -> bool:
         """One round over all running queries; True if any consumed a record."""
         progressed = False
-        if self.commands is not None and time.monotonic() >= self._next_sync:
+        if self.commands.shared and time.monotonic() >= self._next_sync:
             self.sync_commands()
         if self.cluster is not None:
             self.cluster.heartbeat()
-        with self.lock:
-            queries = [q for q in self.catalog.queries.values() if q.state == "RUNNING"]
-        for query in queries:
-            try:
-                if query.runner.step(max_records):
-                    progressed = True
-            except Exception as exc:  # a failing query must not stop the others
-                query.state = "ERROR"
-                query.error = f"{type(exc).__name__}: {exc}"
+        for query in self.queries():
+            with self._stepping:
+                # Terminated, dropped or replaced since the list was taken: its runner is
+                # closed (closing statements hold `_stepping` too).
+                if self.catalog.queries.get(query.query_id) is not query:
+                    continue
+                if query.state != "RUNNING":
+                    continue
+                try:
+                    if query.runner.step(max_records):
+                        progressed = True
+                except Exception as exc:  # noqa: BLE001 - a failing query must not stop the others
+                    query.state = "ERROR"
+                    query.error = f"{type(exc).__name__}: {exc}"
         return progressed
 
     def start(self, idle_sleep_s: float = 0.05) -> None:
@@ -301,10 +436,11 @@ class Engine:
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout=5)
-        for query in self.catalog.queries.values():
-            close = getattr(query.runner, "close", None)
-            if close is not None:
-                close()
+        with self.lock, self._stepping:  # a step still running finishes first
+            for query in self.catalog.queries.values():
+                close = getattr(query.runner, "close", None)
+                if close is not None:
+                    close()
         if self.cluster is not None:
             self.cluster.close()
         self.materialized.close()
@@ -312,21 +448,14 @@ class Engine:
         if getattr(self, "_tmp", None) is not None:
             self._tmp.cleanup()
 
-    def __enter__(self) -> Engine:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.close()
 
 
-def _statements_of(sql: str) -> list[tuple[str, int]]:
-    """The statements of `sql`, each with the number of lines before it."""
-    from ksql.parser import statements_with_lines
-
-    return [(s, n) for s, n in statements_with_lines(sql) if s.strip() and s.strip() != ";"]
-
-
-def _read_schema(log) -> pa.Schema:
+def _read_schema() -> pa.Schema:
     from ksql.storage.log import records_schema
 
     schema = records_schema()

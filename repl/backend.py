@@ -7,6 +7,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from ksql.prepare import PreparedStatement
+
 
 def version() -> str:
     """This shell's version (the installed ksql package's)."""
@@ -97,13 +99,25 @@ class Backend(Protocol):
         ...
 
     def execute(
-        self, sql: str, properties: dict[str, str], variables: dict[str, str]
+        self,
+        sql: str,
+        properties: dict[str, str],
+        variables: dict[str, str],
+        prepared: list[PreparedStatement] | None = None,
     ) -> list[dict[str, Any]]:
-        """Run non-query statements; one entity per statement that returns one."""
+        """Run non-query statements; one entity per statement that returns one. `prepared`
+        are the statements of `sql` the shell parsed already: a backend running them in this
+        process uses them instead of parsing again."""
         ...
 
-    def query(self, sql: str, properties: dict[str, str], variables: dict[str, str]) -> QueryStream:
-        """Start one SELECT or PRINT."""
+    def query(
+        self,
+        sql: str,
+        properties: dict[str, str],
+        variables: dict[str, str],
+        prepared: PreparedStatement | None = None,
+    ) -> QueryStream:
+        """Start one SELECT or PRINT (`prepared` as for execute)."""
         ...
 
     def names(self) -> Names:

@@ -9,7 +9,7 @@ from typing import Any
 from ksql import ast
 from ksql.engine import DEFAULT_PROPERTIES, Engine
 from ksql.errors import KsqlError, ParseError
-from ksql.parser import parse, substitute_variables
+from ksql.prepare import PreparedStatement
 from ksql.results import RowsResult
 from repl.backend import BackendError, Event, Final, Header, Names, QueryStream, Row, version
 from repl.print_topic import PrintStream
@@ -89,18 +89,25 @@ class EmbeddedBackend:
         }
 
     def execute(
-        self, sql: str, properties: dict[str, str], variables: dict[str, str]
+        self,
+        sql: str,
+        properties: dict[str, str],
+        variables: dict[str, str],
+        prepared: list[PreparedStatement] | None = None,
     ) -> list[dict[str, Any]]:
         # The server's own entity rendering, so both backends answer with the same JSON.
+        engine = self.engine
+        results = []
         try:
-            scope = {**self.engine.variables, **variables}
-            statements = [p.statement for p in parse(substitute_variables(sql, scope))]
-            results = self.engine.execute(sql, properties, variables)
+            statements = engine.prepare(sql, variables) if prepared is None else prepared
+            session = engine.session(properties)
+            for statement in statements:
+                results.append((statement.statement, engine.execute_prepared(statement, session)))
         except KsqlError as error:
             raise as_backend_error(error) from None
         entities: list[dict[str, Any]] = []
-        context = RenderContext(self.engine, "embedded")
-        for statement, result in zip(statements, results, strict=False):
+        context = RenderContext(engine, "embedded")
+        for statement, result in results:
             self._sequence += 1
             context.sequence_number = self._sequence
             try:
@@ -116,36 +123,45 @@ class EmbeddedBackend:
                 entities.append(entity)
         return entities
 
-    def query(self, sql: str, properties: dict[str, str], variables: dict[str, str]) -> QueryStream:
+    def query(
+        self,
+        sql: str,
+        properties: dict[str, str],
+        variables: dict[str, str],
+        prepared: PreparedStatement | None = None,
+    ) -> QueryStream:
+        engine = self.engine
         try:
-            parsed = parse(sql)
-            statement = parsed[0].statement if parsed else None
+            if prepared is None:
+                statements = engine.prepare(sql, variables)
+                prepared = statements[0] if len(statements) == 1 else None
+            statement = prepared.statement if prepared is not None else None
             if isinstance(statement, ast.PrintTopic):
                 return PrintStream(
-                    self.engine.log,
+                    engine,
                     statement.topic,
                     statement.from_beginning,
                     statement.interval,
                     statement.limit,
                 )
-            results = self.engine.execute(sql, properties, variables)
+            if prepared is None or not isinstance(statement, ast.QueryStatement):
+                raise BackendError("Not a query: use SELECT or PRINT", statement_text=sql)
+            result = engine.execute_prepared(prepared, engine.session(properties))
         except KsqlError as error:
             raise as_backend_error(error) from None
-        rows = [r for r in results if isinstance(r, RowsResult)]
-        if not rows:
+        if not isinstance(result, RowsResult):
             raise BackendError("Not a query: use SELECT or PRINT", statement_text=sql)
-        return EmbeddedQuery(rows[0])
+        return EmbeddedQuery(result)
 
     def names(self) -> Names:
         from ksql.functions.registry import default_registry
 
-        catalog = self.engine.catalog
-        with self.engine.lock:
-            sources = {name: s.kind for name, s in catalog.sources.items()}
-            columns = {name: [c.name for c in s.columns] for name, s in catalog.sources.items()}
-        topics = [t.name for t in self.engine.log.list_topics()]
+        sources = self.engine.sources()
+        kinds = {s.name: s.kind for s in sources}
+        columns = {s.name: [c.name for c in s.columns] for s in sources}
+        topics = [t.name for t in self.engine.topics()]
         properties = sorted(set(DEFAULT_PROPERTIES) | set(self.engine.properties) | _KNOWN_PROPS)
-        return Names(sources, columns, list(default_registry().names()), properties, topics)
+        return Names(kinds, columns, list(default_registry().names()), properties, topics)
 
     def close(self) -> None:
         self.engine.close()

@@ -78,54 +78,37 @@ def format_lines(
 
 
 class PrintStream:
-    """Follows one topic of the embedded log until LIMIT or cancel()."""
+    """Follows one topic of the embedded engine until LIMIT or cancel()."""
 
     def __init__(
-        self, log, topic: str, from_beginning: bool, interval: int | None, limit: int | None
+        self, engine, topic: str, from_beginning: bool, interval: int | None, limit: int | None
     ) -> None:  # type: ignore[no-untyped-def]
-        if not log.topic_exists(topic):
-            known = [t.name for t in log.list_topics() if t.name.lower() == topic.lower()]
+        if engine.topic_info(topic) is None:
+            known = [t.name for t in engine.topics() if t.name.lower() == topic.lower()]
             hint = f"\nDid you mean: {', '.join(known)}" if known else ""
             raise BackendError(
                 f"Could not find topic '{topic}', or the KSQL user does not have permissions to "
                 f"list the topic. Topic names are case-sensitive.{hint}"
             )
-        self.log = log
-        self.topic = topic
         self.interval = max(interval or 1, 1)
         self.limit = limit
-        partitions = log.describe_topic(topic).partitions
-        self.positions = {
-            p: log.start_offset(topic, p) if from_beginning else log.end_offset(topic, p)
-            for p in range(partitions)
-        }
         self._stop = threading.Event()
+        self._records = engine.follow_topic(topic, from_beginning=from_beginning, stop=self._stop)
 
     def cancel(self) -> None:
         self._stop.set()
 
     def events(self) -> Iterator[Event]:
         printed = seen = 0
-        while not self._stop.is_set():
-            since = self.log.append_seq
-            got_any = False
-            for p, offset in self.positions.items():
-                batch = self.log.read(self.topic, p, offset, 1000)
-                if batch.num_rows == 0:
+        for partition, records in self._records:
+            for i in range(len(records["offset"])):
+                seen += 1
+                if (seen - 1) % self.interval:
                     continue
-                got_any = True
-                records = batch.to_pydict()
-                self.positions[p] = records["offset"][-1] + 1
-                for i in range(batch.num_rows):
-                    seen += 1
-                    if (seen - 1) % self.interval:
-                        continue
-                    key, value = records["key"][i], records["value"][i]
-                    stamp = records["timestamp"][i]
-                    for line in format_lines(stamp, key, value, p, printed == 0):
-                        yield Text(line)
-                    printed += 1
-                    if self.limit is not None and printed >= self.limit:
-                        return
-            if not got_any:
-                self.log.wait_for_append(0.2, since)
+                key, value = records["key"][i], records["value"][i]
+                stamp = records["timestamp"][i]
+                for line in format_lines(stamp, key, value, partition, printed == 0):
+                    yield Text(line)
+                printed += 1
+                if self.limit is not None and printed >= self.limit:
+                    return

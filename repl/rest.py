@@ -9,6 +9,7 @@ from typing import Any
 import httpx
 import orjson
 
+from ksql.prepare import PreparedStatement
 from repl.backend import BackendError, Event, Final, Header, Names, Row, Text
 from repl.print_topic import format_lines
 
@@ -205,8 +206,13 @@ class RestBackend:
         return body.get("KsqlServerInfo", body)
 
     def execute(
-        self, sql: str, properties: dict[str, str], variables: dict[str, str]
+        self,
+        sql: str,
+        properties: dict[str, str],
+        variables: dict[str, str],
+        prepared: list[PreparedStatement] | None = None,
     ) -> list[dict[str, Any]]:
+        """`prepared` is not used: the server parses the text it is sent."""
         body = {"ksql": sql, "streamsProperties": properties, "sessionVariables": variables}
         try:
             response = self.client.post("/ksql", json=body)
@@ -225,7 +231,13 @@ class RestBackend:
                 )
         return entities
 
-    def query(self, sql: str, properties: dict[str, str], variables: dict[str, str]) -> RestQuery:
+    def query(
+        self,
+        sql: str,
+        properties: dict[str, str],
+        variables: dict[str, str],
+        prepared: PreparedStatement | None = None,
+    ) -> RestQuery:
         body = {"ksql": sql, "streamsProperties": properties, "sessionVariables": variables}
         return RestQuery(self, body, is_print=sql.lstrip().upper().startswith("PRINT"))
 

@@ -9,7 +9,8 @@ from typing import Any
 
 from ksql import ast
 from ksql.errors import KsqlError, ParseError
-from ksql.parser import parse, substitute_variables
+from ksql.parser import substitute_variables
+from ksql.prepare import PreparedStatement, prepare_statements
 from repl import commands
 from repl.backend import Backend, BackendError, Final, Header, Names, Row, Text
 from repl.errors import format_error
@@ -83,10 +84,11 @@ class Shell:
         return False
 
     def statement(self, text: str) -> bool:
-        """One SQL statement: parsed here first (so syntax errors never travel), then routed."""
+        """One SQL statement: parsed here, once (so syntax errors never travel), then routed;
+        an embedded engine runs what was parsed here."""
         sql = substitute_variables(text, self.variables)
         try:
-            parsed = parse(sql)
+            prepared = prepare_statements(sql, {})
         except ParseError as error:
             failure = BackendError(error.message, line=error.line, column=error.column)
             self.out.error(format_error(failure, sql))
@@ -94,16 +96,16 @@ class Shell:
         except KsqlError as error:
             self.out.error(format_error(BackendError(error.message), sql))
             return False
-        if not parsed:
+        if not prepared:
             return True
-        statement = parsed[0].statement
+        statement = prepared[0].statement
         try:
             local = self._local(statement)
             if local is not None:
                 return local
             if isinstance(statement, ast.QueryStatement | ast.PrintTopic):
-                return self.run_query(sql, statement)
-            entities = self.backend.execute(sql, self.properties, self.variables)
+                return self.run_query(sql, prepared[0])
+            entities = self.backend.execute(sql, self.properties, self.variables, prepared)
             if not isinstance(statement, _READ_ONLY):
                 self.forget_names()
             self.print_entities(entities)
@@ -172,9 +174,10 @@ class Shell:
 
     # ------------------------------------------------------------------ queries
 
-    def run_query(self, sql: str, statement: ast.Statement) -> bool:
+    def run_query(self, sql: str, prepared: PreparedStatement) -> bool:
         """Stream a SELECT or PRINT; Ctrl-C (or --query-timeout) stops it and says so."""
-        stream = self.backend.query(sql, self.properties, self.variables)
+        statement = prepared.statement
+        stream = self.backend.query(sql, self.properties, self.variables, prepared)
         is_print = isinstance(statement, ast.PrintTopic)
         is_pull = isinstance(statement, ast.QueryStatement) and statement.query.emit is None
         as_json = self.output_format == "JSON"

@@ -93,7 +93,7 @@ def render(statement: ast.Statement, result: Result, ctx: RenderContext) -> dict
         variables = [{"name": k, "value": v} for k, v in sorted(result.variables.items())]
         return _entity("variables", text, variables=variables)
     if isinstance(result, TypeListResult):
-        types = {name: schema_info(t) for name, t in sorted(ctx.engine.catalog.types.items())}
+        types = {name: schema_info(t) for name, t in sorted(ctx.engine.types().items())}
         return _entity("type_list", text, types=types)
     if isinstance(result, ExplainResult):
         return _explain(result, ctx)
@@ -158,15 +158,13 @@ def _source_list(result: SourceListResult, ctx: RenderContext) -> dict[str, Any]
 
 
 def _describe(engine, source: Source, extended: bool) -> SourceDescriptionResult:
-    info = (
-        engine.log.describe_topic(source.topic) if engine.log.topic_exists(source.topic) else None
-    )
+    info = engine.topic_info(source.topic)
     return SourceDescriptionResult(
         source.sql,
         source,
         extended,
-        tuple(q.query_id for q in engine.catalog.queries_reading(source.name)),
-        tuple(q.query_id for q in engine.catalog.queries_writing(source.name)),
+        tuple(q.query_id for q in engine.queries(reading=source.name)),
+        tuple(q.query_id for q in engine.queries(writing=source.name)),
         info.partitions if info else 0,
         info.replicas if info else 0,
     )
@@ -174,8 +172,8 @@ def _describe(engine, source: Source, extended: bool) -> SourceDescriptionResult
 
 def running_query(query: PersistentQuery, ctx: RenderContext) -> dict[str, Any]:
     sinks = [query.sink] if query.sink else []
-    catalog = ctx.engine.catalog
-    topics = [catalog.source(s).topic for s in sinks if catalog.source(s) is not None]
+    found = [ctx.engine.source(s) for s in sinks]
+    topics = [s.topic for s in found if s is not None]
     return {
         "queryString": query.sql,
         "sinks": sinks,
@@ -189,7 +187,7 @@ def running_query(query: PersistentQuery, ctx: RenderContext) -> dict[str, Any]:
 
 def _source_description(result: SourceDescriptionResult, ctx: RenderContext) -> dict[str, Any]:
     source = result.source
-    queries = ctx.engine.catalog.queries
+    queries = {q.query_id: q for q in ctx.engine.queries()}
     return {
         "name": source.name,
         "windowType": source.window.kind if source.window else None,
@@ -215,8 +213,7 @@ def _source_description(result: SourceDescriptionResult, ctx: RenderContext) -> 
 
 
 def query_description(query: PersistentQuery, ctx: RenderContext, plan: str = "") -> dict[str, Any]:
-    catalog = ctx.engine.catalog
-    sink = catalog.source(query.sink) if query.sink else None
+    sink = ctx.engine.source(query.sink) if query.sink else None
     errors = []
     if query.error:
         errors.append({"errorMessage": query.error, "timestamp": 0, "type": "UNKNOWN"})
@@ -265,7 +262,7 @@ def _properties(result: PropertiesResult) -> dict[str, Any]:
 
 
 def _explain(result: ExplainResult, ctx: RenderContext) -> dict[str, Any]:
-    query = ctx.engine.catalog.queries.get(result.query_id or "")
+    query = ctx.engine.query(result.query_id or "")
     if query is not None:
         description = query_description(query, ctx, result.plan)
     else:

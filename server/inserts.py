@@ -186,9 +186,8 @@ async def _inserts(body: _Body, send: Any, state: ServerState) -> None:
                     )
                     await response.fail(400, errors.generic(errors.BAD_REQUEST, message_text))
                     return
-                catalog = state.engine.catalog
                 name = str(value["target"])
-                source = catalog.source(name.upper()) or catalog.source(name)
+                source = state.engine.source(name.upper()) or state.engine.source(name)
                 if source is None:
                     await response.fail(
                         400,

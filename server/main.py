@@ -63,7 +63,7 @@ def main(argv: list[str] | None = None) -> int:
         config.host,
         config.port,
         config.data_dir,
-        len(engine.catalog.queries),
+        len(engine.queries()),
     )
     try:
         asyncio.run(_serve(state))

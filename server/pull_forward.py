@@ -39,7 +39,7 @@ from fastapi.responses import StreamingResponse
 
 from ksql import ast
 from ksql.errors import KsqlError
-from ksql.parser import parse, split_statements, substitute_variables
+from ksql.prepare import PreparedStatement
 from ksql.runtime.encode import SinkEncoder
 from ksql.storage.partitioner import partition_for_keys
 
@@ -72,9 +72,8 @@ def is_forwarded(request: Request) -> bool:
 
 def route(
     state: Any,
-    sql: str,
+    prepared: PreparedStatement,
     properties: dict[str, Any],
-    variables: dict[str, Any],
     request_properties: dict[str, Any],
 ) -> Route | None:
     """The owner to forward this request to, or None to answer it here (blocking: it may read
@@ -86,12 +85,11 @@ def route(
     skip = request_properties.get(SKIP_FORWARDING, properties.get(SKIP_FORWARDING, False))
     if str(skip).lower() == "true":
         return None
-    lookup = _key_lookup(engine, sql, variables)
+    lookup = _key_lookup(engine, prepared)
     if lookup is None:
         return None  # not a key lookup: every server has the whole table
     table, values = lookup
-    with engine.lock:
-        writers = [q for q in engine.catalog.queries_writing(table.name) if q.state == "RUNNING"]
+    writers = [q for q in engine.queries(writing=table.name) if q.state == "RUNNING"]
     if len(writers) != 1:
         return None
     query_id = writers[0].query_id
@@ -108,7 +106,8 @@ def route(
         ordered = [values[c.name] for c in table.key_columns]
         values = {c.name: v for c, v in zip(source.key_columns, ordered, strict=True)}
         table = source
-    partition = key_partition(engine.log, topic, source, table, values)
+    info = engine.topic_info(topic)
+    partition = None if info is None else key_partition(info.partitions, source, table, values)
     if partition is None:
         return None
     owner = node.partition_owner(query_id, partition)
@@ -126,24 +125,15 @@ def route(
     return Route(url.rstrip("/"), query_id, topic, partition)
 
 
-def _key_lookup(engine: Any, sql: str, variables: dict[str, Any]):
-    """(table, key column -> literal value) when the statement is one pull query on a TABLE
+def _key_lookup(engine: Any, prepared: PreparedStatement):
+    """(table, key column -> literal value) when the statement is a pull query on a TABLE
     whose WHERE pins every key column to a literal with `=` (ANDed with anything else)."""
-    texts = [t for t in split_statements(sql) if t.strip() and t.strip() != ";"]
-    if len(texts) != 1:
+    if not isinstance(prepared.statement, ast.QueryStatement):
         return None
-    scope = {k: str(v) for k, v in variables.items()}
-    try:
-        parsed = parse(substitute_variables(texts[0].strip(), {**engine.variables, **scope}))
-    except KsqlError:
-        return None
-    if len(parsed) != 1 or not isinstance(parsed[0].statement, ast.QueryStatement):
-        return None
-    query = parsed[0].statement.query
+    query = prepared.statement.query
     if query.emit is not None or not isinstance(query.from_, ast.SourceRef) or query.where is None:
         return None
-    with engine.lock:
-        table = engine.catalog.source(query.from_.name)
+    table = engine.source(query.from_.name)
     if table is None or not table.is_table or not table.key_columns:
         return None
     keys = {c.name for c in table.key_columns}
@@ -172,9 +162,9 @@ def _conjuncts(expr: ast.Expr) -> list[ast.Expr]:
     return [expr]
 
 
-def key_partition(log: Any, topic: str, source: Any, table: Any, values: dict[str, Any]):
-    """The partition of `topic` that Kafka's partitioner gives the key, serialized in the key
-    format of `source` (the topic's records); None when the key cannot be placed."""
+def key_partition(partitions: int, source: Any, table: Any, values: dict[str, Any]):
+    """The partition (of `partitions`) that Kafka's partitioner gives the key, serialized in
+    the key format of `source` (the topic's records); None when the key cannot be placed."""
     if {c.name for c in source.key_columns} != {c.name for c in table.key_columns}:
         return None  # the query renames or re-keys: no safe mapping from the table's key
     encoder = SinkEncoder(source)
@@ -183,7 +173,6 @@ def key_partition(log: Any, topic: str, source: Any, table: Any, values: dict[st
             c.name: pa.array([values[c.name]]).cast(c.type.arrow()) for c in source.key_columns
         }
         keys = encoder.key_format.encode(pa.table(columns), encoder.key_columns, wrap_single=False)
-        partitions = log.describe_topic(topic).partitions
     except (KsqlError, pa.ArrowException, ValueError, TypeError, OverflowError):
         return None
     if partitions <= 1:

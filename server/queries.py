@@ -12,7 +12,7 @@ from starlette.concurrency import run_in_threadpool
 
 from ksql import ast
 from ksql.errors import KsqlError
-from ksql.parser import parse, split_statements, substitute_variables
+from ksql.prepare import PreparedStatement, split_request
 from ksql.results import RowsResult
 from server import errors, pull_forward
 from server.fanout import Subscriber
@@ -33,18 +33,50 @@ COALESCE_BATCH = 32
 SHARED_CAPACITY_ROWS = 50_000
 
 
+def prepare_query(state: ServerState, sql: str, variables: dict[str, Any]) -> PreparedStatement:
+    """The one SELECT or PRINT of a /query request, parsed once for everything that follows;
+    an ApiError when the request holds another number of statements, or another kind."""
+    sources = split_request(sql)
+    if len(sources) != 1:
+        raise _not_one_statement(len(sources), sql)
+    text = sources[0].text.strip()
+    try:
+        prepared = state.engine.prepare(sources, {k: str(v) for k, v in variables.items()})
+    except KsqlError as error:
+        raise errors.from_ksql_error(error, text, []) from None
+    if len(prepared) != 1:  # a variable's value held a `;`
+        raise _not_one_statement(len(prepared), sql)
+    statement = prepared[0].statement
+    if not isinstance(statement, ast.QueryStatement | ast.PrintTopic):
+        raise errors.ApiError(
+            400,
+            errors.statement_error(
+                "The following statement types should be issued to the /ksql endpoint: "
+                f"{type(statement).__name__}",
+                text,
+            ),
+        )
+    return prepared[0]
+
+
+def _not_one_statement(count: int, sql: str) -> errors.ApiError:
+    return errors.ApiError(
+        400, errors.statement_error(f"Expected exactly one statement, got {count}", sql.strip())
+    )
+
+
 def share_key(
-    state: ServerState, sql: str, properties: dict[str, Any], variables: dict[str, Any]
+    state: ServerState,
+    prepared: PreparedStatement,
+    sql: str,
+    properties: dict[str, Any],
+    variables: dict[str, Any],
 ) -> tuple | None:
     """The key under which identical push queries share one run; None when not shareable
-    (pull queries, LIMIT, reading from the earliest offset, anything that does not parse)."""
-    try:
-        parsed = parse(sql)
-    except KsqlError:
+    (pull queries, PRINT, LIMIT, variables, reading from the earliest offset)."""
+    if not isinstance(prepared.statement, ast.QueryStatement):
         return None
-    if len(parsed) != 1 or not isinstance(parsed[0].statement, ast.QueryStatement):
-        return None
-    query = parsed[0].statement.query
+    query = prepared.statement.query
     if query.emit is None or query.limit is not None or "${" in sql:
         return None
     props = {k: str(v) for k, v in properties.items()}
@@ -76,15 +108,16 @@ async def handle_query(request: Request, state: ServerState, endpoint: str) -> R
         sql = required_str(body, "sql")
         properties = optional_map(body, "properties")
     variables = optional_map(body, "sessionVariables")
+    prepared = prepare_query(state, sql, variables)
     if getattr(state.engine, "cluster", None) is not None and not pull_forward.is_forwarded(
         request
     ):
         # Cluster mode: a key lookup goes to the server that owns the key's partition.
-        forwarded = await _forward_pull(request, state, body, sql, properties, variables)
+        forwarded = await _forward_pull(request, state, body, prepared, properties)
         if forwarded is not None:
             return forwarded
     http2 = request.scope.get("http_version") == "2"
-    key = share_key(state, sql, properties, variables)
+    key = share_key(state, prepared, sql, properties, variables)
     shared = await state.fanout.running(key) if key is not None else None
     if shared is not None:
         fmt = make_format(media, endpoint)
@@ -95,7 +128,7 @@ async def handle_query(request: Request, state: ServerState, endpoint: str) -> R
         )
     starting = state.fanout.starting(key) if key is not None else None
     try:
-        result, is_print = await run_in_threadpool(_start_query, state, sql, properties, variables)
+        result, is_print = await run_in_threadpool(_start_query, state, prepared, properties)
     except BaseException:
         if starting is not None:
             state.fanout.started(key, starting, None)
@@ -126,15 +159,13 @@ async def _forward_pull(
     request: Request,
     state: ServerState,
     body: dict[str, Any],
-    sql: str,
+    prepared: PreparedStatement,
     properties: dict[str, Any],
-    variables: dict[str, Any],
 ) -> Response | None:
     """The owner's answer to a pull query on a key it owns, or None to answer it here."""
     target = await run_in_threadpool(
-        pull_forward.route, state, sql, properties, variables,
-        optional_map(body, "requestProperties"),
-    )  # fmt: skip
+        pull_forward.route, state, prepared, properties, optional_map(body, "requestProperties")
+    )
     if target is None:
         return None
     return await pull_forward.forward(
@@ -151,46 +182,23 @@ def _shared_capacity(state: ServerState) -> int:
 
 
 def _start_query(
-    state: ServerState, sql: str, properties: dict[str, Any], variables: dict[str, Any]
+    state: ServerState, prepared: PreparedStatement, properties: dict[str, Any]
 ) -> tuple[RowsResult, bool]:
     """The query's rows, and whether it is a PRINT."""
-    texts = [t for t in split_statements(sql) if t.strip() and t.strip() != ";"]
-    if len(texts) != 1:
-        raise errors.ApiError(
-            400,
-            errors.statement_error(
-                f"Expected exactly one statement, got {len(texts)}", sql.strip()
-            ),
-        )
-    text = texts[0].strip()
-    scope_vars = {k: str(v) for k, v in variables.items()}
-    props = {k: str(v) for k, v in properties.items()}
+    text = prepared.source.text.strip()
+    engine = state.engine
     try:
-        parsed = parse(substitute_variables(text, {**state.engine.variables, **scope_vars}))
-        statement = parsed[0].statement
-        if not isinstance(statement, ast.QueryStatement | ast.PrintTopic):
-            raise errors.ApiError(
-                400,
-                errors.statement_error(
-                    "The following statement types should be issued to the /ksql endpoint: "
-                    f"{type(statement).__name__}",
-                    text,
-                ),
-            )
-        (result,) = state.engine.execute(text, props, scope_vars)
+        result = engine.execute_prepared(prepared, engine.session(properties))
     except KsqlError as error:
-        if "\nStatement: " not in error.message and error.kind.endswith("ParseFailedException"):
-            error.message += f"\nStatement: {text}"
         raise errors.from_ksql_error(error, text, []) from None
-    except errors.ApiError:
-        raise
     except Exception as exc:  # noqa: BLE001 - logged; a fixed message goes out
         raise errors.internal(exc, text) from None
     if not isinstance(result, RowsResult):
         raise errors.internal(TypeError(f"query gave {type(result).__name__}"), text)
-    if isinstance(statement, ast.PrintTopic):
+    is_print = isinstance(prepared.statement, ast.PrintTopic)
+    if is_print:
         result.is_pull = True
-    return result, isinstance(statement, ast.PrintTopic)
+    return result, is_print
 
 
 async def _stream(

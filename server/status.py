@@ -59,10 +59,9 @@ def _reader_lags(engine: Any, query: Any) -> dict[str, dict[str, int]]:
     for reader in readers:
         topic = getattr(reader, "topic", None)
         positions = getattr(reader, "positions", None)
-        if topic is None or positions is None or not engine.log.topic_exists(topic):
+        if topic is None or positions is None:
             continue
-        for p in range(engine.log.describe_topic(topic).partitions):
-            end = engine.log.end_offset(topic, p)
+        for p, end in engine.end_offsets(topic).items():
             current = int(positions.get(p, 0))
             key = str(p) if len(readers) == 1 else f"{topic}-{p}"
             lags[key] = {
@@ -104,8 +103,7 @@ def cluster_status(state: ServerState) -> dict[str, Any]:
     if getattr(engine, "cluster", None) is not None:
         return _cluster_members(engine)
     now_ms = int(time.time() * 1000)
-    with engine.lock:
-        queries = list(engine.catalog.queries.values())
+    queries = engine.queries()
     store_lags = {}
     active = {}
     for query in queries:

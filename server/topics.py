@@ -25,7 +25,7 @@ def _b64(value: Any, what: str) -> bytes | None:
 
 
 def list_topics(state: ServerState) -> list[str]:
-    return sorted(t.name for t in state.engine.log.list_topics())
+    return sorted(t.name for t in state.engine.topics())
 
 
 def create_topic(state: ServerState, body: dict[str, Any]) -> dict[str, Any]:
@@ -34,11 +34,11 @@ def create_topic(state: ServerState, body: dict[str, Any]) -> dict[str, Any]:
         raise errors.ApiError(400, errors.generic(40000, "topic_name is required"))
     partitions = int(body.get("partitions_count") or 1)
     replicas = int(body.get("replication_factor") or 1)
-    log = state.engine.log
-    if log.topic_exists(name):
+    engine = state.engine
+    if engine.topic_info(name) is not None:
         raise errors.ApiError(400, errors.generic(40002, f"Topic '{name}' already exists."))
     try:
-        log.create_topic(name, partitions=partitions, replicas=replicas)
+        engine.create_topic(name, partitions=partitions, replicas=replicas)
     except KsqlError as error:
         raise errors.ApiError(400, errors.generic(40000, error.message)) from None
     return {
@@ -52,7 +52,7 @@ def create_topic(state: ServerState, body: dict[str, Any]) -> dict[str, Any]:
 
 def produce(state: ServerState, topic: str, body: dict[str, Any]) -> dict[str, Any]:
     engine = state.engine
-    if not engine.log.topic_exists(topic):
+    if engine.topic_info(topic) is None:
         raise errors.ApiError(404, errors.generic(40403, f"Topic {topic} not found."))
     records = body.get("records")
     if not isinstance(records, list):
@@ -80,7 +80,7 @@ def produce(state: ServerState, topic: str, body: dict[str, Any]) -> dict[str, A
 
 def read_records(state: ServerState, topic: str) -> list[dict[str, Any]]:
     engine = state.engine
-    if not engine.log.topic_exists(topic):
+    if engine.topic_info(topic) is None:
         raise errors.ApiError(404, errors.generic(40403, f"Topic {topic} not found."))
     table = engine.read_topic(topic)
     out = []

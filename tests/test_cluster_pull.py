@@ -191,7 +191,8 @@ def test_key_lookup_and_placement_follow_the_engine(tmp_path):
         engine.execute("CREATE TABLE T AS SELECT B, A, COUNT(*) AS N FROM S GROUP BY B, A;")
         table, stream = engine.catalog.source("T"), engine.catalog.source("S")
         state = SimpleNamespace(engine=engine)
-        found = _key_lookup(engine, "SELECT * FROM T WHERE A = 'x' AND 7 = B AND N > 1;", {})
+        lookup = "SELECT * FROM T WHERE A = 'x' AND 7 = B AND N > 1;"
+        found = _key_lookup(engine, engine.prepare(lookup)[0])
         assert found == (table, {"A": "x", "B": 7})
         for not_a_lookup in (
             "SELECT * FROM T;",
@@ -201,7 +202,7 @@ def test_key_lookup_and_placement_follow_the_engine(tmp_path):
             "SELECT * FROM T WHERE A = 'x' AND B = 7 EMIT CHANGES;",
             "SELECT * FROM S WHERE A = 'x' AND B = 7;",  # a stream
         ):
-            assert _key_lookup(state.engine, not_a_lookup, {}) is None, not_a_lookup
+            assert _key_lookup(state.engine, engine.prepare(not_a_lookup)[0]) is None, not_a_lookup
         for i in range(20):
             engine.insert_rows("S", [{"A": f"k{i}", "B": i, "V": 1}])
         placed = engine.read_topic("s")
@@ -210,4 +211,4 @@ def test_key_lookup_and_placement_follow_the_engine(tmp_path):
             placed.column("key").to_pylist(), placed.column("partition").to_pylist(), strict=True
         ):
             values = json.loads(key)  # {"A": ..., "B": ...}
-            assert key_partition(engine.log, "s", stream, table, values) == partition
+            assert key_partition(4, stream, table, values) == partition

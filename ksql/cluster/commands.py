@@ -28,6 +28,8 @@ def command_topic_name(service_id: str) -> str:
 class CommandTopic:
     """Appends and reads the statements of the shared command log (one partition)."""
 
+    shared = True  # other servers append too: a running engine applies their statements
+
     def __init__(self, log, service_id: str) -> None:
         self.log = log
         self.topic = command_topic_name(service_id)

@@ -39,7 +39,9 @@ def check_formats(source: Source) -> None:
     value_format.check_schema(values, is_key=False, wrap_single=source.wrap_single_value)
 
 
-def ensure_topic(engine, topic: str, settings: dict[str, Any], *, default_partitions: int = 1) -> None:
+def ensure_topic(
+    engine, topic: str, settings: dict[str, Any], *, default_partitions: int = 1
+) -> None:
     """Create a missing topic when partitions are given (or the engine auto-creates)."""
     if engine.log.topic_exists(topic):
         return
@@ -53,10 +55,14 @@ def ensure_topic(engine, topic: str, settings: dict[str, Any], *, default_partit
             "PARTITIONS=2, REPLICAS=1, VALUE_FORMAT='JSON');"
         )
     replicas = settings.get("replicas") or 1
-    engine.log.create_topic(topic, partitions=int(partitions or default_partitions), replicas=int(replicas))
+    engine.log.create_topic(
+        topic, partitions=int(partitions or default_partitions), replicas=int(replicas)
+    )
 
 
-def check_replace(engine, name: str, kind: str, or_replace: bool, if_not_exists: bool, is_source: bool):
+def check_replace(
+    engine, name: str, kind: str, or_replace: bool, if_not_exists: bool, is_source: bool
+):
     """Rules for a name that already exists; returns True when the statement is a no-op."""
     if is_source and or_replace:
         raise StatementError(
@@ -86,8 +92,12 @@ def check_replace(engine, name: str, kind: str, or_replace: bool, if_not_exists:
     return False
 
 
-def create_source(engine, stmt: ast.CreateSource, text: str, session: dict[str, str]) -> CommandResult:
-    if check_replace(engine, stmt.name, stmt.kind, stmt.or_replace, stmt.if_not_exists, stmt.is_source):
+def create_source(
+    engine, stmt: ast.CreateSource, text: str, session: dict[str, str]
+) -> CommandResult:
+    if check_replace(
+        engine, stmt.name, stmt.kind, stmt.or_replace, stmt.if_not_exists, stmt.is_source
+    ):
         return CommandResult(text, f"{stmt.kind.title()} {stmt.name} already exists.")
     source, settings = build_source(stmt, text, engine.catalog, session)
     check_formats(source)
@@ -108,7 +118,9 @@ def create_type(engine, stmt: ast.CreateType, text: str, session: dict[str, str]
         )
     engine.catalog.types[name] = engine.catalog.resolve_type(stmt.type)
     engine.record_command(text, session)
-    return CommandResult(text, f"Registered custom type with name '{name}' and SQL type {engine.catalog.types[name]}")
+    return CommandResult(
+        text, f"Registered custom type with name '{name}' and SQL type {engine.catalog.types[name]}"
+    )
 
 
 def drop_type(engine, stmt: ast.DropType, text: str, session: dict[str, str]) -> CommandResult:
@@ -123,6 +135,8 @@ def drop_type(engine, stmt: ast.DropType, text: str, session: dict[str, str]) ->
 
 
 def drop_source(engine, stmt: ast.DropSource, text: str, session: dict[str, str]) -> CommandResult:
+    from ksql.executor.persistent import stop_query  # persistent imports this module
+
     catalog = engine.catalog
     source = catalog.source(stmt.name)
     if source is None or source.kind != stmt.kind:
@@ -131,17 +145,10 @@ def drop_source(engine, stmt: ast.DropSource, text: str, session: dict[str, str]
         raise KsqlError(f"{stmt.kind.title()} {stmt.name} does not exist.")
     if stmt.delete_topic and source.is_source:
         raise KsqlError(f"Cannot delete topic for read-only source: {stmt.name}")
-    readers = [q for q in catalog.queries_reading(stmt.name) if q.sink != stmt.name]
-    if readers:
-        names = ", ".join(sorted(q.query_id for q in readers))
-        raise KsqlError(
-            f"Cannot drop {stmt.name}.\nThe following queries read from this source: [{names}].\n"
-            "You need to terminate them before dropping "
-            f"{stmt.name}."
-        )
-    for query in catalog.queries_writing(stmt.name):
-        engine.terminate_query(query.query_id) if hasattr(engine, "terminate_query") else None
-        catalog.queries.pop(query.query_id, None)
+    _check_unused(catalog, source)
+    # The C*AS query that populates the source ends with it, as in ksqlDB.
+    if source.created_by_query in catalog.queries:
+        stop_query(engine, source.created_by_query)
     catalog.drop_source(stmt.name)
     engine.materialized.forget(stmt.name)
     if stmt.delete_topic and engine.log.topic_exists(source.topic):
@@ -150,7 +157,35 @@ def drop_source(engine, stmt: ast.DropSource, text: str, session: dict[str, str]
     return CommandResult(text, f"Source `{stmt.name}` (topic: {source.topic}) was dropped.")
 
 
-def alter_source(engine, stmt: ast.AlterSource, text: str, session: dict[str, str]) -> CommandResult:
+def _check_unused(catalog, source: Source) -> None:
+    """Only the query that creates a source may use it when it is dropped: streams and tables
+    built from it are dropped first, other queries reading or writing it terminated first."""
+    name = source.name
+    others = [q for q in catalog.queries.values() if q.query_id != source.created_by_query]
+    readers = [q for q in others if name in q.sources]
+    writers = [q for q in others if q.sink == name]
+    derived = sorted({q.sink for q in readers if q.kind != "INSERT" and q.sink is not None})
+    if derived:
+        raise KsqlError(
+            f"Cannot drop {name}.\n"
+            "The following streams and/or tables read from this source: "
+            f"[{', '.join(derived)}].\n"
+            f"You need to drop them before dropping {name}."
+        )
+    if readers or writers:
+        reading = ", ".join(sorted(q.query_id for q in readers))
+        writing = ", ".join(sorted(q.query_id for q in writers))
+        raise KsqlError(
+            f"Cannot drop {name}.\n"
+            f"The following queries read from this source: [{reading}].\n"
+            f"The following queries write into this source: [{writing}].\n"
+            f"You need to terminate them before dropping {name}."
+        )
+
+
+def alter_source(
+    engine, stmt: ast.AlterSource, text: str, session: dict[str, str]
+) -> CommandResult:
     source = engine.catalog.source(stmt.name)
     if source is None:
         raise KsqlError(f"Source {stmt.name} does not exist.")
@@ -160,9 +195,7 @@ def alter_source(engine, stmt: ast.AlterSource, text: str, session: dict[str, st
             f"supported on source {kind_word(stmt.kind)}s."
         )
     if source.created_by_query is not None:
-        raise KsqlError(
-            "ALTER command is not supported for CREATE ... AS statements."
-        )
+        raise KsqlError("ALTER command is not supported for CREATE ... AS statements.")
     fake = ast.CreateSource(stmt.kind, stmt.name, stmt.added)
     added = columns_of(fake, engine.catalog)
     for column in added:
