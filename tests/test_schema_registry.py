@@ -16,7 +16,9 @@ import pytest
 from confluent_kafka.schema_registry import Schema, SchemaReference, SchemaRegistryClient
 from confluent_kafka.schema_registry.avro import AvroSerializer
 from confluent_kafka.schema_registry.error import SchemaRegistryError
+from confluent_kafka.schema_registry.protobuf import ProtobufSerializer
 from confluent_kafka.serialization import MessageField, SerializationContext
+from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
 
 from ksql.schemas.rest import serve_registry
 from ksql.schemas.store import SchemaStore
@@ -386,3 +388,28 @@ def test_basic_auth(store: SchemaStore) -> None:
         assert ok.get_subjects() == ["users-value"]
     finally:
         srv.stop()
+
+
+def test_protobuf_serializer_registers_a_serialized_descriptor(server: RegistryServer) -> None:
+    fdp = descriptor_pb2.FileDescriptorProto(name="shop/order.proto", package="shop")
+    fdp.syntax = "proto3"
+    order = fdp.message_type.add(name="Order")
+    order.field.add(name="id", number=1, type=9, label=1)  # string
+    order.field.add(name="quantity", number=2, type=5, label=1)  # int32
+    pool = descriptor_pool.DescriptorPool()
+    pool.Add(fdp)
+    message = message_factory.GetMessageClass(pool.FindMessageTypeByName("shop.Order"))
+
+    serializer = ProtobufSerializer(message, client(server), {"use.deprecated.format": False})
+    payload = serializer(
+        message(id="o-1", quantity=3), SerializationContext("orders", MessageField.VALUE)
+    )
+    magic, schema_id = struct.unpack(">bI", payload[:5])
+    latest = client(server).get_latest_version("orders-value")
+    assert (magic, schema_id) == (0, latest.schema_id)
+    assert latest.schema.schema_type == "PROTOBUF"
+    # The text form of the same message is judged against the serialized one.
+    changed = (
+        'syntax = "proto3"; package shop; message Order { string id = 1; string quantity = 2; }'
+    )
+    assert client(server).test_compatibility("orders-value", Schema(changed, "PROTOBUF")) is False

@@ -122,7 +122,7 @@ def _load(text: str) -> ProtoFile:
 
 
 def _from_descriptor(b64: str) -> ProtoFile:
-    """A base64 FileDescriptorProto, as Confluent's clients send and fetch with format=serialized."""
+    """A base64 FileDescriptorProto, the form Confluent's serializers register."""
     try:
         from google.protobuf import descriptor_pb2
     except ImportError:  # pragma: no cover - protobuf is a dependency

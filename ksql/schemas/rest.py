@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Coroutine, Iterable
 from typing import Any
 
 from fastapi import APIRouter, Depends, FastAPI, Request
@@ -45,7 +45,7 @@ def error_response(error: errors.RegistryError) -> Response:
 class _RegistryRoute(APIRoute):
     """Renders RegistryError (from the endpoint or a dependency) as Confluent's error body."""
 
-    def get_route_handler(self) -> Callable[[Request], Awaitable[Response]]:
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
 
         async def route(request: Request) -> Response:
@@ -103,7 +103,8 @@ async def serve_registry(
     config.bind = [f"{host}:{port}"]
     config.accesslog = None
     trigger = shutdown_trigger or asyncio.Event().wait
-    await serve(registry_app(store, users), config, shutdown_trigger=trigger)  # type: ignore[arg-type]
+    app = registry_app(store, users)
+    await serve(app, config, shutdown_trigger=trigger)  # type: ignore[arg-type]  # ASGI typing
 
 
 # -- Request helpers ----------------------------------------------------------------------------
@@ -155,6 +156,16 @@ def _schema_request(body: dict[str, Any]) -> tuple[str, str, tuple[Reference, ..
     except (KeyError, TypeError, ValueError):
         raise errors.invalid_schema("Invalid schema references") from None
     return schema, str(body.get("schemaType") or "AVRO"), refs
+
+
+def _optional_int(body: dict[str, Any], name: str) -> int | None:
+    """An id or version a request may give (IMPORT mode); absent, 0 or -1 mean none."""
+    value = body.get(name)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise errors.RegistryError(422, 422, f"{name} must be an integer")
+    return value if value > 0 else None
 
 
 def _raw_schema(text: SchemaText) -> Response:
@@ -228,16 +239,9 @@ def _subject_routes(router: APIRouter, store: SchemaStore) -> None:
     async def register(subject: str, request: Request) -> Any:
         body = await _json_body(request)
         schema, schema_type, refs = _schema_request(body)
-        schema_id = body.get("id")
-        version = body.get("version")
+        schema_id, version = _optional_int(body, "id"), _optional_int(body, "version")
         record = await run_in_threadpool(
-            store.register,
-            subject,
-            schema,
-            schema_type,
-            refs,
-            int(schema_id) if schema_id not in (None, -1, 0) else None,
-            int(version) if version not in (None, -1, 0) else None,
+            store.register, subject, schema, schema_type, refs, schema_id, version
         )
         out = record.to_json()
         del out["subject"]

@@ -483,11 +483,11 @@ class SchemaStore:
         keytype = key.get("keytype")
         subject = key.get("subject")
         if keytype == "SCHEMA":
-            self._apply_schema(subject, int(key["version"]), value)
+            self._apply_schema(str(subject), int(key["version"]), value)
         elif keytype == "CONFIG":
-            _set_or_pop(self._config, subject, value and value.get("compatibilityLevel"))
+            _set_or_pop(self._config, subject, (value or {}).get("compatibilityLevel"))
         elif keytype == "MODE":
-            _set_or_pop(self._mode, subject, value and value.get("mode"))
+            _set_or_pop(self._mode, subject, (value or {}).get("mode"))
 
     def _apply_schema(self, subject: str, version: int, value: dict[str, Any] | None) -> None:
         versions = self._subjects.setdefault(subject, {})
