@@ -310,3 +310,15 @@ def test_protobuf_serialized_descriptor_matches_the_text_model() -> None:
     assert proto_problems(text.replace("int32 quantity", "bytes quantity"), b64) == [
         "FIELD_SCALAR_KIND_CHANGED"
     ]
+
+
+def test_a_named_type_used_twice_is_reported_at_each_path() -> None:
+    inner = {"type": "record", "name": "Inner", "fields": [{"name": "v", "type": "string"}]}
+    old = record({"name": "a", "type": inner}, {"name": "b", "type": "Inner"})
+    changed = {**inner, "fields": [{"name": "v", "type": "int"}]}
+    new = record({"name": "a", "type": changed}, {"name": "b", "type": "Inner"})
+    found = avro.KIND.incompatibilities(parse_avro(new), parse_avro(old), "new", "old")
+    assert [p.description.split("'")[1] for p in found] == [
+        "/fields/0/type/fields/0/type",
+        "/fields/1/type/fields/0/type",
+    ]

@@ -185,13 +185,19 @@ class _Checker:
         self.writer_label = writer_label
         self.found: list[Incompatibility] = []
         # Pairs under check: a recursive record is assumed readable while its fields are checked.
-        self._seen: set[tuple[int, int]] = set()
+        self._in_progress: set[tuple[int, int]] = set()
 
     def check(self, reader: Node, writer: Node, location: list[str]) -> None:
         pair = (id(reader), id(writer))
-        if pair in self._seen:
+        if pair in self._in_progress:
             return
-        self._seen.add(pair)
+        self._in_progress.add(pair)
+        try:
+            self._check_pair(reader, writer, location)
+        finally:
+            self._in_progress.discard(pair)
+
+    def _check_pair(self, reader: Node, writer: Node, location: list[str]) -> None:
         if reader.type == writer.type:
             self._same_type(reader, writer, location)
         elif writer.type == "union":
@@ -265,7 +271,7 @@ class _Checker:
     def _reader_union(self, reader: Node, writer: Node, location: list[str]) -> None:
         for branch in reader.children:
             probe = _Checker(self.reader_label, self.writer_label)
-            probe._seen = set(self._seen)
+            probe._in_progress = set(self._in_progress)
             probe.check(branch, writer, location)
             if not probe.found:
                 return

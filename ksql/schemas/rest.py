@@ -3,6 +3,11 @@
 `registry_router(store)` is the APIRouter, to include under a prefix of another app;
 `registry_app(store)` is a whole ASGI app (root of a dedicated port, default 8081);
 `serve_registry(store, host, port)` runs that app on Hypercorn.
+
+Schemas are always compared in their canonical form (compact JSON for AVRO and JSON, the trimmed
+text for PROTOBUF), so `normalize` is accepted and changes nothing; `format` is ignored: a
+PROTOBUF schema is served in the form it was registered in (.proto text, or the base64
+FileDescriptorProto that Confluent's serializers send).
 """
 
 from __future__ import annotations
