@@ -18,9 +18,12 @@ from confluent_kafka.schema_registry.avro import AvroSerializer
 from confluent_kafka.schema_registry.error import SchemaRegistryError
 from confluent_kafka.schema_registry.protobuf import ProtobufSerializer
 from confluent_kafka.serialization import MessageField, SerializationContext
+from fastapi import FastAPI
 from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
+from hypercorn.asyncio import serve
+from hypercorn.config import Config
 
-from ksql.schemas.rest import serve_registry
+from ksql.schemas.rest import registry_router, serve_registry
 from ksql.schemas.store import SchemaStore
 
 USER_V1 = {
@@ -40,17 +43,23 @@ def avro(schema: dict, references: list[SchemaReference] | None = None) -> Schem
 class RegistryServer:
     """The registry app on Hypercorn on a free loopback port, in a background thread."""
 
-    def __init__(self, store: SchemaStore, users: list[str] | None = None) -> None:
+    def __init__(
+        self, store: SchemaStore, users: list[str] | None = None, app: FastAPI | None = None
+    ) -> None:
         with socket.socket() as s:
             s.bind(("127.0.0.1", 0))
             self.port = s.getsockname()[1]
         self.url = f"http://127.0.0.1:{self.port}"
         self._loop = asyncio.new_event_loop()
         self._stop = asyncio.Event()
+        if app is None:
+            serving = serve_registry(store, "127.0.0.1", self.port, users, self._stop.wait)
+        else:
+            config = Config()
+            config.bind = [f"127.0.0.1:{self.port}"]
+            serving = serve(app, config, shutdown_trigger=self._stop.wait)
         self._thread = threading.Thread(
-            target=self._loop.run_until_complete,
-            args=(serve_registry(store, "127.0.0.1", self.port, users, self._stop.wait),),
-            daemon=True,
+            target=self._loop.run_until_complete, args=(serving,), daemon=True
         )
         self._thread.start()
         deadline = time.monotonic() + 10
@@ -413,3 +422,25 @@ def test_protobuf_serializer_registers_a_serialized_descriptor(server: RegistryS
         'syntax = "proto3"; package shop; message Order { string id = 1; string quantity = 2; }'
     )
     assert client(server).test_compatibility("orders-value", Schema(changed, "PROTOBUF")) is False
+
+
+def test_router_under_a_path_prefix_of_another_app(store: SchemaStore) -> None:
+    """How ksql-server can also serve the registry on its own port, beside its own routes."""
+    app = FastAPI()
+
+    @app.get("/info")
+    async def info() -> dict[str, str]:
+        return {"server": "ksql"}
+
+    app.include_router(registry_router(store, users=["bob:pw"]), prefix="/schema-registry")
+    srv = RegistryServer(store, app=app)
+    try:
+        prefixed = SchemaRegistryClient(
+            {"url": f"{srv.url}/schema-registry", "basic.auth.user.info": "bob:pw"}
+        )
+        assert prefixed.register_schema("users-value", avro(USER_V1)) == 1
+        assert prefixed.get_latest_version("users-value").version == 1
+        assert httpx.get(f"{srv.url}/schema-registry/subjects").status_code == 401
+        assert httpx.get(f"{srv.url}/info").json() == {"server": "ksql"}
+    finally:
+        srv.stop()
