@@ -1,6 +1,6 @@
-"""The aggregation operator's per-record path: SESSION windows with per-row output, user
-aggregates (no SQL forms) and undo rows of collection aggregates, folded record by record in
-Python over the aggregates' `initialize` / `add` / `undo` / `merge` / `result` forms.
+"""The aggregation operator's per-record path: SESSION windows (those sessions.py does not
+fold), user aggregates (no SQL forms) and undo rows of collection aggregates, folded record by
+record in Python over the aggregates' `initialize` / `add` / `undo` / `merge` / `result` forms.
 
 `RecordByRecord` is a mixin of `AggregateOperator` (it uses the operator's keys, aggregates,
 window and store); python_windows.py handles time windows for user aggregates.
@@ -13,11 +13,7 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
-ROWTIME = "ROWTIME"
-WINDOWSTART = "WINDOWSTART"
-WINDOWEND = "WINDOWEND"
-TOMBSTONE = "TOMBSTONE"
-EMITTED = "EMITTED"
+from ksql.runtime.aggregate_columns import EMITTED, ROWTIME, TOMBSTONE, WINDOWEND, WINDOWSTART
 
 
 class RecordByRecord:

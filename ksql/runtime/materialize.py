@@ -18,6 +18,7 @@ from ksql.catalog import Source
 from ksql.functions.python_udf import attach as attach_udfs
 from ksql.runtime.decode import DELETED, SourceDecoder, decoded_schema
 from ksql.runtime.runner import TopicReader
+from ksql.runtime.transaction import step_transaction
 from ksql.types import quote_identifier as q
 
 PSEUDO = ("ROWTIME", "ROWPARTITION", "ROWOFFSET")
@@ -77,11 +78,12 @@ class MaterializedTable:
     def catch_up(self, max_records: int = 65536) -> None:
         """Fold every record appended to the topic since the last catch-up."""
         while True:
-            records = self.reader.poll(max_records)
-            if records is None:
-                return
-            decoded = self.decoder.decode(records).table
-            self._apply(decoded)
+            # The fold and its positions commit together; a failure rolls both back.
+            with step_transaction(self.con, [self.reader]):
+                records = self.reader.poll(max_records)
+                if records is None:
+                    return
+                self._apply(self.decoder.decode(records).table)
 
     def _apply(self, rows: pa.Table) -> None:
         if rows.num_rows == 0:
@@ -93,7 +95,6 @@ class MaterializedTable:
         try:
             keys = ", ".join(q(k) for k in self.key_names)
             match = " AND ".join(f"t.{q(k)} IS NOT DISTINCT FROM c.{q(k)}" for k in self.key_names)
-            con.execute("BEGIN TRANSACTION")
             con.execute(
                 f"CREATE OR REPLACE TEMP TABLE __last AS SELECT * EXCLUDE (__rn) FROM ("
                 f"SELECT *, row_number() OVER (PARTITION BY {keys} ORDER BY ROWOFFSET DESC, "
@@ -105,7 +106,6 @@ class MaterializedTable:
                 f"FROM __last WHERE NOT {q(DELETED)}"
             )
             self._save_positions()
-            con.execute("COMMIT")
         finally:
             con.unregister("__changes")
 

@@ -1,9 +1,12 @@
 """The operator protocol: what every runtime operator offers, and the state stores it declares.
 
-An operator turns one micro-batch (an Arrow table) into another. The state it keeps between
-batches lives only in the stores it declares: tables in the query's DuckDB state file that are
-committed with the query's source positions. Cluster mode's changelog and restore, DESCRIBE
-EXTENDED and EXPLAIN all read these declarations; nothing else lists a query's state.
+An operator turns one micro-batch (an Arrow table) into another; a join operator takes two,
+its left and right inputs. The state it keeps between batches lives only in the stores it
+declares: tables in the query's DuckDB state file that are committed with the query's source
+positions. Each stateful operator also has a `declared_stores` classmethod that lists the same
+stores from its configuration alone, so a runner's `declared_stores` can answer EXPLAIN for a
+query that is not running. Cluster mode's changelog and restore, DESCRIBE EXTENDED and
+EXPLAIN all read these declarations; nothing else lists a query's state.
 """
 
 from __future__ import annotations

@@ -13,10 +13,7 @@ import numpy as np
 import pyarrow as pa
 
 from ksql.runtime import windows as W
-
-WINDOWSTART = "WINDOWSTART"
-WINDOWEND = "WINDOWEND"
-EMITTED = "EMITTED"
+from ksql.runtime.aggregate_columns import EMITTED, WINDOWEND, WINDOWSTART
 
 
 def time_windows(op, keys, arg_lists, ts, st, fns, ordinal0, out) -> np.ndarray:  # type: ignore[no-untyped-def]

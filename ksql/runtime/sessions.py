@@ -20,13 +20,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from ksql.runtime.aggregate_columns import EMITTED, ROWTIME, TOMBSTONE, WINDOWEND, WINDOWSTART
 from ksql.types import quote_identifier as q
-
-ROWTIME = "ROWTIME"
-WINDOWSTART = "WINDOWSTART"
-WINDOWEND = "WINDOWEND"
-TOMBSTONE = "TOMBSTONE"
-EMITTED = "EMITTED"
 
 
 def foldable(op, ts: np.ndarray, st: np.ndarray) -> bool:  # type: ignore[no-untyped-def]

@@ -12,14 +12,13 @@ from __future__ import annotations
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from ksql.runtime.aggregate_columns import CHANGE_ID, SIGN
 from ksql.runtime.operator import Operator, StateStoreSpec
 from ksql.storage.state import StateStore, table_name
 from ksql.types import quote_identifier as q
 
 LIVE = "__LIVE"
 SEQ = "__SEQ"
-SIGN = "SIGN"
-CHANGE_ID = "CHANGE_ID"
 
 
 class TableChanges(Operator):
