@@ -170,7 +170,9 @@ def test_confluent_rules_without_http(tmp_path: Path) -> None:
     with pytest.raises(RegistryError) as e:
         store.delete_subject("s", permanent=True)
     assert e.value.error_code == 40405
+    store.set_compatibility("s", "NONE")
     assert store.delete_subject("s") == [1]
+    assert store.get_compatibility("s") == "NONE"  # kept until the subject is deleted for good
     with pytest.raises(RegistryError) as e:
         store.get_version("s", LATEST)
     assert e.value.error_code == 40401
@@ -180,3 +182,7 @@ def test_confluent_rules_without_http(tmp_path: Path) -> None:
     with pytest.raises(RegistryError) as e:
         store.register("s", user(), schema_id=7)
     assert e.value.error_code == 42205
+    assert store.delete_subject("s", permanent=True) == [1]
+    with pytest.raises(RegistryError) as e:
+        store.get_compatibility("s")
+    assert e.value.error_code == 40408

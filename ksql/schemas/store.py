@@ -261,7 +261,9 @@ class SchemaStore:
             targets = records if permanent else live
             self._refuse_if_referenced(targets)
             self._delete(targets, permanent)
-            # A deleted subject starts over with the global config and mode.
+            if not permanent:
+                return [r.version for r in targets]
+            # A subject deleted for good starts over with the global config and mode.
             for key, table in (
                 (config_key(subject), self._config),
                 (mode_key(subject), self._mode),
