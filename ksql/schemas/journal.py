@@ -2,7 +2,9 @@
 
 An event is a key and a value, the shape of a record on Confluent's compacted `_schemas` topic:
 the registry state is a function of the last value of each key (a `None` value is a tombstone),
-so a compacted log replays to the same state as the full one. The file implementation appends
+so a compacted log replays to the same state as the full one. Only the next id to assign can
+differ: an id whose schemas were all deleted for good leaves with their tombstones (as in
+Confluent's registry), while the uncompacted file journal remembers it and never reuses it. The file implementation appends
 one JSON line per event and fsyncs it; a torn last line (a crash mid-write) is dropped with a
 warning and cut off so the next append starts on a clean line.
 """
