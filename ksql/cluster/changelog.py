@@ -5,8 +5,9 @@ Materialize-changelog`, with the source's partition count. The stores are those 
 runner declares with `changelog=True` (see runtime/operator.py), all keyed by the group key
 first. After a micro-batch, every group key the batch touched gets one record per such store:
 key `[store table, key values...]` (JSON), value the key's current rows in that store (all its
-windows) as an Arrow IPC stream, or a tombstone when it has none left. The record goes to the partition of the input records of that key, so a
-server that is assigned source partition p restores exactly the keys of p from changelog p.
+windows) as an Arrow IPC stream, or a tombstone when it has none left. The record goes to
+the partition of the input records of that key, so a server that is assigned source
+partition p restores exactly the keys of p from changelog p.
 """
 
 from __future__ import annotations

@@ -3,9 +3,10 @@
 A query's runner gets its partitions from leases (leases.py, default) or from Kafka's group
 protocol (membership.py) and reads only the owned partitions, from the committed offsets of the
 group `_confluent-ksql-<service id>query_<ID>`. A stateless query commits offsets after
-writing its output (at-least-once). An aggregation also writes the changed state of each touched group key to its changelog topic and,
-when it is given partitions, rebuilds its local state from the changelog of the partitions it
-owns before it processes a record. With `processing.guarantee=exactly_once_v2` the outputs, the
+writing its output (at-least-once). An aggregation also writes the changed state of each
+touched group key to its changelog topic (the stores its runner declares with
+`changelog=True`) and, when it is given partitions, rebuilds its local state from the
+changelog of the partitions it owns before it processes a record. With `processing.guarantee=exactly_once_v2` the outputs, the
 changelog records and the offsets of a micro-batch commit in one Kafka transaction.
 """
 

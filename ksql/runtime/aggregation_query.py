@@ -187,7 +187,8 @@ class AggregationQuery(QueryRunner):
         a = self.analysis
         parts = [f"{k.sql} AS {q(k.name)}" for k in a.keys]
         for call in a.calls:
-            parts += [f"{sql} AS {q(name)}" for sql, name in zip(call.arg_sqls, call.arg_names, strict=True)]
+            args = zip(call.arg_sqls, call.arg_names, strict=True)
+            parts += [f"{sql} AS {q(name)}" for sql, name in args]
         parts.append('"ROWTIME"')
         not_null_keys = " AND ".join(f"({k.sql}) IS NOT NULL" for k in a.keys) or "true"
         condition = f"({a.where_sql}) AND {not_null_keys}" if a.where_sql else not_null_keys
@@ -212,7 +213,8 @@ class AggregationQuery(QueryRunner):
         if a.having_sql:
             tombstone = f'(NOT "{PASS}")'
         return (
-            f'SELECT {select}{bounds}, "ROWTIME" AS "{ROWTIME_OUT}", {tombstone} AS "{OUT_TOMBSTONE}" '
+            f'SELECT {select}{bounds}, "ROWTIME" AS "{ROWTIME_OUT}", '
+            f'{tombstone} AS "{OUT_TOMBSTONE}" '
             "FROM agg"
         )
 

@@ -29,7 +29,9 @@ class TableChanges(Operator):
     filtered out by WHERE).
     """
 
-    def __init__(self, store: StateStore, pk_names: list[str], columns: list[tuple[str, pa.DataType]]):
+    def __init__(
+        self, store: StateStore, pk_names: list[str], columns: list[tuple[str, pa.DataType]]
+    ) -> None:
         self.store = store
         self.pk_names = pk_names
         self.columns = [name for name, _ in columns]
@@ -60,7 +62,8 @@ class TableChanges(Operator):
         stored = self.store.get(rows.select(self.pk_names))
         con = self.store.con
         con.register("__rows", rows)
-        con.register("__stored", stored.append_column("__found", pa.array([True] * stored.num_rows)))
+        found = pa.array([True] * stored.num_rows)
+        con.register("__stored", stored.append_column("__found", found))
         pk_match = " AND ".join(f"r.{q(k)} IS NOT DISTINCT FROM s.{q(k)}" for k in self.pk_names)
         partition = ", ".join(q(k) for k in self.pk_names)
         prev_cols = ", ".join(
@@ -86,7 +89,8 @@ class TableChanges(Operator):
                     FROM w_rows r LEFT JOIN __stored s ON {pk_match}
                 )
                 SELECT * FROM (
-                    SELECT {prev}, ROWTIME, CAST(-1 AS TINYINT) AS {SIGN}, {SEQ} AS {CHANGE_ID}, {SEQ}, 0 AS __o
+                    SELECT {prev}, ROWTIME, CAST(-1 AS TINYINT) AS {SIGN}, {SEQ} AS {CHANGE_ID},
+                        {SEQ}, 0 AS __o
                     FROM joined WHERE __had
                     UNION ALL
                     SELECT {plain}, ROWTIME, CAST(1 AS TINYINT), {SEQ}, {SEQ}, 1
@@ -96,7 +100,8 @@ class TableChanges(Operator):
             ).to_arrow_table()
             last = con.sql(
                 f"""SELECT * EXCLUDE (__rn) FROM (
-                    SELECT *, row_number() OVER (PARTITION BY {partition} ORDER BY {SEQ} DESC) AS __rn
+                    SELECT *, row_number() OVER (
+                        PARTITION BY {partition} ORDER BY {SEQ} DESC) AS __rn
                     FROM __rows) WHERE __rn = 1"""
             ).to_arrow_table()
         finally:
