@@ -4,7 +4,10 @@ declares and exactly the tables its DuckDB state file holds."""
 from __future__ import annotations
 
 import json
+import time
+import uuid
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -115,3 +118,48 @@ def test_declarations_say_what_each_store_is(tmp_path: Path) -> None:
             "state_aggregate (Aggregate): key [__K0, WINDOWSTART], retention 15000 ms, "
             "changelogged" == aggregate.describe()
         )
+
+
+def test_cluster_runners_declare_their_stores(broker: Any, tmp_path: Path) -> None:
+    """Cluster mode: the aggregation over the source key and the one through a repartition
+    topic keep exactly their declared stores (the changelogged ones are restored)."""
+    pytest.importorskip("confluent_kafka")
+    props = {
+        "bootstrap.servers": broker.bootstrap,
+        "ksql.kafka.topic.prefix": f"s{uuid.uuid4().hex[:8]}-",
+        "ksql.kafka.topic.config.retention.ms": "-1",
+        "auto.offset.reset": "earliest",
+        "ksql.cluster.enabled": "true",
+    }
+    engine = Engine(tmp_path, properties=props)
+    try:
+        engine.log.create_topic("src", 2)
+        engine.execute(
+            "CREATE STREAM S (ID STRING KEY, V INT) WITH (KAFKA_TOPIC='src', VALUE_FORMAT='JSON');"
+        )
+        engine.execute("CREATE TABLE BYID AS SELECT ID, COUNT(*) AS N FROM S GROUP BY ID;")
+        engine.execute(
+            "CREATE TABLE BYV AS SELECT V, COUNT(*) AS N FROM S GROUP BY V HAVING COUNT(*) > 1;"
+        )
+        for i in range(20):
+            engine.produce("src", f"k{i % 4}".encode(), b'{"V": %d}' % (i % 3), 1000 + i)
+        deadline = time.monotonic() + 20
+        while (
+            time.monotonic() < deadline
+            and len(list(engine.execute("SELECT * FROM BYV;")[0].rows)) < 3
+        ):
+            engine.step()
+            time.sleep(0.02)
+        queries = {q.sink: q.runner for q in engine.catalog.queries.values()}
+        by_id, by_v = queries["BYID"], queries["BYV"]
+        assert by_id.state_stores() == type(by_id).declared_stores(by_id.analysis, props)
+        assert {s.name for s in by_id.state_stores()} == _tables(by_id)
+        # Through a repartition topic: stage 2 keeps the state of the original query.
+        declared = type(by_v).declared_stores(by_v.stage1.analysis, props)
+        assert by_v.state_stores() == declared
+        assert {s.name for s in declared} == _tables(by_v.stage2)
+        changelogged = {s.name for s in declared if s.changelog}
+        assert changelogged == {"state_aggregate", "state_having"}
+        assert {s.name for s in by_v.stage2.changelog.stores} == changelogged
+    finally:
+        engine.close()
