@@ -120,6 +120,9 @@ class PersistentQuery:
     state: str = "RUNNING"
     error: str | None = None
     runner: Any = None
+    plan: Any = None  # the logical plan (ksql.plan.logical.SinkNode), for EXPLAIN
+    analysis: Any = None  # what the runner was built from
+    properties: dict[str, str] = field(default_factory=dict)  # in force when it was created
 
 
 class Catalog:

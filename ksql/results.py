@@ -89,10 +89,17 @@ class TypeListResult(Result):
 
 @dataclass(frozen=True, slots=True)
 class ExplainResult(Result):
+    """EXPLAIN: `plan` is the logical plan, `topology` the physical plan with its state stores
+    and topics (ksqlDB's executionPlan and topology)."""
+
     statement_text: str
     query_id: str | None
     plan: str
     sql: str = ""
+    topology: str = ""
+    sources: tuple[str, ...] = ()
+    sinks: tuple[str, ...] = ()
+    columns: tuple[Any, ...] = ()  # catalog Columns of the result
 
 
 @dataclass(frozen=True, slots=True)

@@ -212,7 +212,9 @@ def _source_description(result: SourceDescriptionResult, ctx: RenderContext) -> 
     }
 
 
-def query_description(query: PersistentQuery, ctx: RenderContext, plan: str = "") -> dict[str, Any]:
+def query_description(
+    query: PersistentQuery, ctx: RenderContext, plan: str = "", topology: str = ""
+) -> dict[str, Any]:
     sink = ctx.engine.source(query.sink) if query.sink else None
     errors = []
     if query.error:
@@ -224,7 +226,7 @@ def query_description(query: PersistentQuery, ctx: RenderContext, plan: str = ""
         "fields": [field_info(c) for c in sink.columns] if sink is not None else [],
         "sources": list(query.sources),
         "sinks": [query.sink] if query.sink else [],
-        "topology": plan,
+        "topology": topology,
         "executionPlan": plan,
         "overriddenProperties": {},
         "ksqlHostQueryStatus": {ctx.host: query.state},
@@ -262,22 +264,24 @@ def _properties(result: PropertiesResult) -> dict[str, Any]:
 
 
 def _explain(result: ExplainResult, ctx: RenderContext) -> dict[str, Any]:
+    """ksqlDB's queryDescription: the logical plan as executionPlan, the physical plan with
+    its state stores and topics as topology."""
     query = ctx.engine.query(result.query_id or "")
     if query is not None:
-        description = query_description(query, ctx, result.plan)
+        description = query_description(query, ctx, result.plan, result.topology)
     else:
         description = {
             "id": "",
             "statementText": result.sql,
             "windowType": None,
-            "fields": [],
-            "sources": [],
-            "sinks": [],
-            "topology": result.plan,
+            "fields": [field_info(c) for c in result.columns],
+            "sources": list(result.sources),
+            "sinks": list(result.sinks),
+            "topology": result.topology,
             "executionPlan": result.plan,
             "overriddenProperties": {},
             "ksqlHostQueryStatus": {},
-            "queryType": "PERSISTENT",
+            "queryType": "PERSISTENT" if result.sinks else "PUSH",
             "queryErrors": [],
             "tasksMetadata": [],
             "consumerGroupId": "",

@@ -30,3 +30,10 @@ def broker():
         pytest.skip(f"Kafka-protocol broker could not start: {error}")
     yield b
     b.stop()
+
+
+def pytest_addoption(parser):
+    parser.addoption(
+        "--update", action="store_true", default=False,
+        help="rewrite golden files (tests/golden/) from the current output instead of comparing",
+    )

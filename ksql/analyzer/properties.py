@@ -166,3 +166,11 @@ def wrap_single_value(
     if isinstance(value, bool):
         return value
     return str(value).lower() == "true"
+
+
+def offset_reset(session: dict[str, str]) -> str:
+    """Where a new query starts reading: `earliest` or `latest`. The Kafka Streams form
+    `ksql.streams.auto.offset.reset` (as clients send it in a request's properties) is only
+    present when set, so it wins over the plain property, which always has a default."""
+    value = session.get("ksql.streams.auto.offset.reset") or session.get("auto.offset.reset")
+    return str(value or "latest").strip().lower()

@@ -79,31 +79,6 @@ class ClusterNode:
         self._runners[runner.name] = runner
         self._next_beat = 0.0  # claim its partitions at the next step
 
-    def runner(self, engine, query_id: str, analysis, sink, positions, group: str, session):
-        """The cluster-mode runner of a persistent query (checked by `check_query`)."""
-        from ksql.analyzer.aggregate import AggregateAnalysis
-        from ksql.cluster.tasks import (
-            ClusterAggregationQuery,
-            ClusterStatelessQuery,
-            needs_repartition,
-        )
-
-        if isinstance(analysis, AggregateAnalysis) and needs_repartition(analysis):
-            from ksql.cluster.repartition import build
-
-            return build(self, engine, query_id, analysis, sink, positions, group, session)
-        common = {"sink": sink, "positions": positions[0], "node": self, "group": group}
-        if isinstance(analysis, AggregateAnalysis):
-            state_dir = engine.data_dir / "state"
-            state_dir.mkdir(exist_ok=True)
-            return ClusterAggregationQuery(
-                query_id, analysis, engine.log, engine.processing_log,
-                state_dir / f"{query_id}.duckdb", properties=session, **common,
-            )  # fmt: skip
-        return ClusterStatelessQuery(
-            query_id, analysis, engine.log, engine.processing_log, properties=session, **common
-        )
-
     def assignments(self) -> dict[str, dict[str, Any]]:
         """Per query: its source topic and, per partition this server owns, the next offset."""
         out = {}

@@ -7,7 +7,7 @@ from typing import Any
 
 from ksql import ast
 from ksql.errors import StatementError
-from ksql.executor import ddl, insert_values, metadata, persistent, transient
+from ksql.executor import ddl, explain, insert_values, metadata, persistent, transient
 from ksql.results import Result
 
 Handler = Callable[[Any, Any, str, dict[str, str]], Result]
@@ -26,7 +26,7 @@ HANDLERS: dict[type, Handler] = {
     ast.Show: metadata.show,
     ast.Describe: metadata.describe,
     ast.DescribeFunction: metadata.describe_function,
-    ast.Explain: metadata.explain,
+    ast.Explain: explain.explain,
     ast.SetProperty: metadata.set_property,
     ast.UnsetProperty: metadata.unset_property,
     ast.DefineVariable: metadata.define_variable,

@@ -6,7 +6,6 @@ from ksql import ast
 from ksql.errors import KsqlError, StatementError
 from ksql.results import (
     CommandResult,
-    ExplainResult,
     PropertiesResult,
     QueryColumn,
     QueryListResult,
@@ -85,16 +84,6 @@ def describe_function(engine, stmt: ast.DescribeFunction, text: str, session: di
     if info is None:
         raise KsqlError(f"Can't find any functions with the name '{stmt.name}'")
     return CommandResult(text, render(info))
-
-
-def explain(engine, stmt: ast.Explain, text: str, session: dict[str, str]):
-    if stmt.query_id is not None:
-        query = engine.catalog.queries.get(stmt.query_id.upper())
-        if query is None:
-            raise KsqlError(f"Query with id:{stmt.query_id} does not exist, use SHOW QUERIES to view the full set of running queries.")
-        runner = query.runner
-        return ExplainResult(text, query.query_id, getattr(runner, "sql", ""), query.sql)
-    return ExplainResult(text, None, "", text)
 
 
 def set_property(engine, stmt: ast.SetProperty, text: str, session: dict[str, str]):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from ksql import ast
 from ksql.analyzer import properties as P
 from ksql.analyzer.aggregate import AggregateAnalysis, analyze_aggregate, is_aggregation
@@ -10,11 +12,11 @@ from ksql.analyzer.select import SelectAnalysis, analyze_select
 from ksql.catalog import KEY, VALUE, Column, FormatSpec, PersistentQuery, Source, WindowInfo
 from ksql.errors import KsqlError, StatementError
 from ksql.executor.ddl import check_formats, check_replace, ensure_topic
+from ksql.plan import physical
+from ksql.plan.builder import logical_plan
 from ksql.results import CommandResult
-from ksql.runtime.aggregation_query import AggregationQuery
-from ksql.runtime.join_aggregation import JoinAggregationQuery
-from ksql.runtime.join_query import JoinQuery
-from ksql.runtime.runner import StatelessQuery
+
+Analysis = SelectAnalysis | AggregateAnalysis | JoinAnalysis
 
 
 def analyze(query: ast.Query, catalog, session, *, sink_name: str | None, sink_kind: str | None):
@@ -36,6 +38,32 @@ def create_as_select(engine, stmt: ast.CreateAsSelect, text: str, session: dict[
     catalog = engine.catalog
     if check_replace(engine, stmt.name, stmt.kind, stmt.or_replace, stmt.if_not_exists, False):
         return CommandResult(text, f"{stmt.kind.title()} {stmt.name} already exists.")
+    analysis, sink = plan_create_as_select(engine, stmt, text, session)
+    query_id = _next_query_id(engine, "CTAS" if stmt.kind == "TABLE" else "CSAS", stmt.name)
+    sink = replace(sink, created_by_query=query_id)
+    existing = catalog.source(stmt.name)
+    if existing is not None:
+        for old in catalog.queries_writing(stmt.name):
+            stop_query(engine, old.query_id)
+    source_partitions = max(
+        engine.log.describe_topic(s.topic).partitions for s in _input_sources(analysis)
+    )
+    props = stmt.properties
+    partitions = P.prop(props, "PARTITIONS") or session.get("ksql.sink.partitions") or source_partitions
+    replicas = P.prop(props, "REPLICAS") or session.get("ksql.sink.replicas") or 1
+    ensure_topic(engine, sink.topic, {"partitions": int(partitions), "replicas": int(replicas)})
+    catalog.add_source(sink)
+    _start(engine, query_id, text, analysis, sink, session)
+    engine.record_command(text, session)
+    return CommandResult(text, f"Created query with ID {query_id}", query_id=query_id)
+
+
+def plan_create_as_select(
+    engine, stmt: ast.CreateAsSelect, text: str, session: dict[str, str]
+) -> tuple[Analysis, Source]:
+    """The analysis of a CREATE ... AS SELECT and the sink it would create; checks everything
+    and changes nothing (EXPLAIN uses it as is)."""
+    catalog = engine.catalog
     if stmt.query.limit is not None:
         raise StatementError(f"CREATE {stmt.kind} AS SELECT statements don't support LIMIT clause.")
     analysis = analyze(stmt.query, catalog, session, sink_name=stmt.name, sink_kind=stmt.kind)
@@ -62,7 +90,6 @@ def create_as_select(engine, stmt: ast.CreateAsSelect, text: str, session: dict[
                 f"The TIMESTAMP column set in the WITH clause does not exist in the schema: '{ts_column}'"
             )
     wrap = P.wrap_single_value(props, session, sum(1 for c in columns if c.namespace == VALUE))
-    query_id = _next_query_id(engine, "CTAS" if stmt.kind == "TABLE" else "CSAS", stmt.name)
     sink = Source(
         name=stmt.name,
         kind=stmt.kind,
@@ -75,26 +102,23 @@ def create_as_select(engine, stmt: ast.CreateAsSelect, text: str, session: dict[
         window=_window_info(analysis),
         wrap_single_value=wrap,
         sql=text,
-        created_by_query=query_id,
     )
     check_formats(sink)
-    existing = catalog.source(stmt.name)
-    if existing is not None:
-        for old in catalog.queries_writing(stmt.name):
-            stop_query(engine, old.query_id)
-    source_partitions = max(
-        engine.log.describe_topic(s.topic).partitions for s in _input_sources(analysis)
-    )
-    partitions = P.prop(props, "PARTITIONS") or session.get("ksql.sink.partitions") or source_partitions
-    replicas = P.prop(props, "REPLICAS") or session.get("ksql.sink.replicas") or 1
-    ensure_topic(engine, topic, {"partitions": int(partitions), "replicas": int(replicas)})
-    catalog.add_source(sink)
-    _start(engine, query_id, text, analysis, sink, session)
+    return analysis, sink
+
+
+def insert_into(engine, stmt: ast.InsertInto, text: str, session: dict[str, str]) -> CommandResult:
+    analysis, target = plan_insert_into(engine, stmt, session)
+    query_id = _next_query_id(engine, "INSERTQUERY", None)
+    _start(engine, query_id, text, analysis, target, session, kind="INSERT")
     engine.record_command(text, session)
     return CommandResult(text, f"Created query with ID {query_id}", query_id=query_id)
 
 
-def insert_into(engine, stmt: ast.InsertInto, text: str, session: dict[str, str]) -> CommandResult:
+def plan_insert_into(
+    engine, stmt: ast.InsertInto, session: dict[str, str]
+) -> tuple[Analysis, Source]:
+    """The analysis of an INSERT INTO ... SELECT and its target; changes nothing."""
     catalog = engine.catalog
     target = catalog.source(stmt.target)
     if target is None:
@@ -122,10 +146,7 @@ def insert_into(engine, stmt: ast.InsertInto, text: str, session: dict[str, str]
             "Incompatible schema between results and sink.\n"
             f"Result schema is {result_schema}\nSink schema is {sink_schema}"
         )
-    query_id = _next_query_id(engine, "INSERTQUERY", None)
-    _start(engine, query_id, text, analysis, target, session, kind="INSERT")
-    engine.record_command(text, session)
-    return CommandResult(text, f"Created query with ID {query_id}", query_id=query_id)
+    return analysis, target
 
 
 def terminate(engine, stmt: ast.Terminate, text: str, session: dict[str, str]) -> CommandResult:
@@ -199,7 +220,7 @@ def _start_positions(engine, group: str, topic: str, session) -> dict[int, int]:
     """Committed positions, or where auto.offset.reset says a new query starts."""
     log = engine.log
     positions: dict[int, int] = {}
-    reset = session.get("auto.offset.reset", "latest").lower()
+    reset = P.offset_reset(session)
     for p in range(log.describe_topic(topic).partitions):
         committed = log.offsets.committed(group, topic, p)
         if committed is not None:
@@ -228,33 +249,14 @@ def _start(engine, query_id: str, text: str, analysis, sink: Source, session, ki
         for index, positions in enumerate(all_positions):
             commit_input(index, positions)
 
-    state_dir = engine.data_dir / "state"
-    if cluster is not None:  # partitions shared with the other servers (ksql/cluster/)
-        runner = cluster.runner(engine, query_id, analysis, sink, all_positions, group, session)
-    elif isinstance(analysis, JoinAnalysis):
-        state_dir.mkdir(exist_ok=True)
-        runner = JoinQuery(
-            query_id, analysis, log, engine.processing_log, state_dir / f"{query_id}.duckdb",
-            sink=sink, positions=all_positions, commit=commit_input,
-        )
-    elif isinstance(analysis, AggregateAnalysis) and analysis.join is not None:
-        state_dir.mkdir(exist_ok=True)
-        runner = JoinAggregationQuery(
-            query_id, analysis, log, engine.processing_log, state_dir / f"{query_id}.duckdb",
-            sink=sink, positions=all_positions, commit=commit_input, properties=session,
-        )
-    elif isinstance(analysis, AggregateAnalysis):
-        state_dir.mkdir(exist_ok=True)
-        runner = AggregationQuery(
-            query_id, analysis, log, engine.processing_log, state_dir / f"{query_id}.duckdb",
-            sink=sink, positions=all_positions[0], commit=lambda o: commit_input(0, o),
-            properties=session,
-        )
-    else:
-        runner = StatelessQuery(
-            query_id, analysis, log, engine.processing_log, sink=sink,
-            positions=all_positions[0], commit=lambda o: commit_input(0, o),
-        )
+    plan = logical_plan(analysis, sink)
+    runner_kind = physical.runner_kind(plan)
+    context = physical.RunnerContext(
+        query_id=query_id, log=log, processing_log=engine.processing_log,
+        state_dir=engine.data_dir / "state", properties=session, positions=all_positions,
+        sink=sink, commit=commit_input, cluster=cluster, engine=engine, group=group,
+    )  # fmt: skip
+    runner = physical.build_runner(runner_kind, analysis, context)
     engine.catalog.queries[query_id] = PersistentQuery(
         query_id=query_id,
         sql=text,
@@ -262,6 +264,9 @@ def _start(engine, query_id: str, text: str, analysis, sink: Source, session, ki
         sources=tuple(s.name for s in sources),
         kind=kind,
         runner=runner,
+        plan=plan,
+        analysis=analysis,
+        properties=dict(session),
     )
 
 

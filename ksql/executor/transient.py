@@ -16,59 +16,32 @@ import pyarrow.compute as pc
 from ksql import ast
 from ksql.analyzer.aggregate import analyze_aggregate, is_aggregation
 from ksql.analyzer.join_select import analyze_join, is_join
+from ksql.analyzer.properties import offset_reset
 from ksql.analyzer.select import analyze_select, select_list_sql
 from ksql.catalog import KEY
 from ksql.errors import StatementError
 from ksql.executor.pull_rules import check_key_lookup, check_pull
 from ksql.expr_text import format_expr
+from ksql.plan import physical
+from ksql.plan.builder import logical_plan
+from ksql.plan.logical import sources_of
 from ksql.results import QueryColumn, RowsResult, TombstoneRow
-from ksql.runtime.aggregation_query import AggregationQuery
-from ksql.runtime.join_aggregation import JoinAggregationQuery
-from ksql.runtime.join_query import JoinQuery
-from ksql.runtime.runner import TOMBSTONE_OUT, StatelessQuery
+from ksql.runtime.runner import TOMBSTONE_OUT
 
 _ids = itertools.count()
 _WHERE_ERROR = "Error in WHERE expression: "
 
 
 def run_query(engine, stmt: ast.QueryStatement, text: str, session: dict[str, str]) -> RowsResult:
-    query = stmt.query
+    query, analysis = analyze_transient(engine, stmt.query, session)
     is_pull = query.emit is None
-    join = is_join(query)
-    if join and is_pull:
-        raise StatementError("Pull queries don't support JOIN clauses.")
-    if is_pull:
-        check_pull(query, session)
-        if isinstance(query.from_, ast.SourceRef):
-            target = engine.catalog.source(query.from_.name)
-            if target is not None:
-                check_key_lookup(query, target, session)
     aggregation = is_aggregation(query)
-    if not aggregation and not join:
-        query = _expand_windowed_star(query, engine.catalog)
-    if aggregation:
-        if is_pull:
-            raise StatementError(
-                "Pull queries with GROUP BY are not supported on streams; "
-                "create a table with CREATE TABLE AS SELECT and query it."
-            )
-        analysis = analyze_aggregate(query, engine.catalog, session, sink_name=None)
-    elif join:
-        analysis = analyze_join(query, engine.catalog, session, sink_name=None, sink_kind=None)
-    else:
-        try:
-            analysis = analyze_select(query, engine.catalog, session, sink_name=None, sink_kind=None)
-        except StatementError as error:
-            if not (is_pull and query.where is not None and error.message.startswith(_WHERE_ERROR)):
-                raise
-            # Pull queries name the predicate they could not compile, as ksqlDB does.
-            raise StatementError(f"{error.message}\nStatement: {format_expr(query.where)}") from None
     source = analysis.source
     if is_pull and source.is_table:
         return _pull_from_table(engine, analysis, text)
-    reset = session.get("auto.offset.reset", "latest").lower()
-    plan = analysis.join if aggregation else getattr(analysis, "plan", None)
-    topics = [i.source.topic for i in plan.inputs] if join else [source.topic]
+    reset = offset_reset(session)
+    plan = logical_plan(analysis, None)
+    topics = [s.topic for s in sources_of(plan)]  # in the order the runner numbers its inputs
     # Where each input starts (ends: where a pull query stops).
     ends = [{p: engine.log.end_offset(t, p) for p in _partitions(engine, t)} for t in topics]
     starts = [
@@ -105,26 +78,15 @@ def run_query(engine, stmt: ast.QueryStatement, text: str, session: dict[str, st
     query_id = f"transient_{source.name}_{next(_ids)}"
     if _scalable(query, source, aggregation, reset, session):
         query_id = f"SCALABLE_PUSH_QUERY_{uuid.uuid4()}"
-    stateful = aggregation or join
-    if stateful:
-        state_dir = engine.data_dir / "state"
-        state_dir.mkdir(exist_ok=True)
-        state_file = state_dir / f"{query_id}.duckdb"
-    if join:
-        extra = {"properties": session} if aggregation else {}
-        runner = (JoinAggregationQuery if aggregation else JoinQuery)(
-            query_id, analysis, engine.log, engine.processing_log, state_file,
-            emit=emit, positions=starts, **extra,
-        )
-    elif aggregation:
-        runner = AggregationQuery(
-            query_id, analysis, engine.log, engine.processing_log, state_file,
-            emit=emit, positions=starts[0], properties=session,
-        )
-    else:
-        runner = StatelessQuery(
-            query_id, analysis, engine.log, engine.processing_log, emit=emit, positions=starts[0]
-        )
+    runner_kind = physical.runner_kind(plan)
+    stateful = runner_kind != physical.STATELESS
+    state_dir = engine.data_dir / "state"
+    context = physical.RunnerContext(
+        query_id=query_id, log=engine.log, processing_log=engine.processing_log,
+        state_dir=state_dir, properties=session, positions=starts, emit=emit,
+    )  # fmt: skip
+    runner = physical.build_runner(runner_kind, analysis, context)
+    state_file = state_dir / f"{query_id}.duckdb"
     stopped = threading.Event()
 
     def close() -> None:
@@ -165,6 +127,40 @@ def run_query(engine, stmt: ast.QueryStatement, text: str, session: dict[str, st
         completion_message=message,
         batches=grouped,
     )
+
+
+def analyze_transient(engine, query: ast.Query, session: dict[str, str]):
+    """The (possibly rewritten) query and its analysis: a pull query or a push query, checked
+    and analyzed; changes nothing (EXPLAIN uses it as is)."""
+    is_pull = query.emit is None
+    join = is_join(query)
+    if join and is_pull:
+        raise StatementError("Pull queries don't support JOIN clauses.")
+    if is_pull:
+        check_pull(query, session)
+        if isinstance(query.from_, ast.SourceRef):
+            target = engine.catalog.source(query.from_.name)
+            if target is not None:
+                check_key_lookup(query, target, session)
+    aggregation = is_aggregation(query)
+    if not aggregation and not join:
+        query = _expand_windowed_star(query, engine.catalog)
+    if aggregation:
+        if is_pull:
+            raise StatementError(
+                "Pull queries with GROUP BY are not supported on streams; "
+                "create a table with CREATE TABLE AS SELECT and query it."
+            )
+        return query, analyze_aggregate(query, engine.catalog, session, sink_name=None)
+    if join:
+        return query, analyze_join(query, engine.catalog, session, sink_name=None, sink_kind=None)
+    try:
+        return query, analyze_select(query, engine.catalog, session, sink_name=None, sink_kind=None)
+    except StatementError as error:
+        if not (is_pull and query.where is not None and error.message.startswith(_WHERE_ERROR)):
+            raise
+        # Pull queries name the predicate they could not compile, as ksqlDB does.
+        raise StatementError(f"{error.message}\nStatement: {format_expr(query.where)}") from None
 
 
 def _pull_from_table(engine, analysis, text: str) -> RowsResult:

@@ -1,0 +1,1 @@
+EXPLAIN CREATE STREAM orders_by_item AS SELECT item, id, qty FROM orders PARTITION BY item EMIT CHANGES;

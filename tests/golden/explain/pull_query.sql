@@ -1,0 +1,1 @@
+EXPLAIN SELECT item, descr FROM items WHERE item = 'apple';

@@ -1,0 +1,1 @@
+EXPLAIN SELECT customer, COUNT(*) AS n FROM orders GROUP BY customer EMIT CHANGES;

@@ -1,0 +1,1 @@
+EXPLAIN CREATE TABLE per_category AS SELECT category, COUNT(*) AS items FROM items GROUP BY category EMIT CHANGES;

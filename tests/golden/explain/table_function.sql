@@ -1,0 +1,1 @@
+EXPLAIN CREATE STREAM order_tags AS SELECT id, EXPLODE(tags) AS tag FROM orders EMIT CHANGES;
