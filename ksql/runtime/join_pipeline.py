@@ -67,8 +67,7 @@ class JoinPipeline:
         db.execute("CREATE TABLE IF NOT EXISTS join_sequence (next BIGINT)")
         for inp, part, nxt in db.execute("SELECT * FROM join_positions").fetchall():
             self.readers[int(inp)].positions[int(part)] = int(nxt)
-        stored = db.execute("SELECT max(next) FROM join_sequence").fetchall()[0][0]
-        self.next_seq = int(stored or 0)
+        self.reload()
         self.operators: list[JoinOperator] = []
         left_cols = _input_names(self.inputs[0])
         for n, step in enumerate(plan.steps):
@@ -111,8 +110,8 @@ class JoinPipeline:
         return self._join(self._merge(tables)), consumed
 
     def reload(self) -> None:
-        """Forget what a rolled-back batch did in memory: the order counter is the stored one.
-        (The runner's transaction puts the input positions back.)"""
+        """The order counter as stored (at start, and after a rolled-back batch, whose
+        transaction puts the input positions back)."""
         stored = self.db.execute("SELECT max(next) FROM join_sequence").fetchall()[0][0]
         self.next_seq = int(stored or 0)
 
