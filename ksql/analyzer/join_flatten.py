@@ -10,8 +10,8 @@ from ksql import ast
 from ksql.analyzer.join_plan import JoinPlan, plan_join
 from ksql.analyzer.rewrite import transform
 from ksql.catalog import KEY, VALUE, Catalog, Column, Source
+from ksql.compiler.columns import KEY_COL
 from ksql.errors import StatementError
-from ksql.runtime.columns import KEY_COL
 
 
 def flatten_join(query: ast.Query, catalog: Catalog) -> tuple[ast.Query, Source, JoinPlan]:

@@ -15,10 +15,10 @@ from ksql import ast
 from ksql.analyzer.rewrite import transform, walk
 from ksql.catalog import KEY, Catalog, Source
 from ksql.compiler import compile_expression
+from ksql.compiler.columns import KEY_COL, TS
 from ksql.compiler.scope import ResolvedColumn
 from ksql.errors import StatementError
 from ksql.expr_text import format_expr
-from ksql.runtime.columns import KEY_COL, TS
 from ksql.types import BIGINT, INTEGER, ArrayType, MapType, SqlType, StructType, quote_identifier
 
 PSEUDO = (("ROWTIME", BIGINT), ("ROWPARTITION", INTEGER), ("ROWOFFSET", BIGINT))

@@ -25,8 +25,8 @@ from ksql.analyzer.select import (
 )
 from ksql.catalog import KEY, VALUE, Catalog, Column, Source
 from ksql.compiler import compile_expression
+from ksql.compiler.columns import KEY_COL
 from ksql.errors import StatementError
-from ksql.runtime.columns import KEY_COL
 from ksql.types import quote_identifier
 
 KEY_MISSING = "Key missing from projection (ie, SELECT). See https://cnfl.io/2LV7ouS.\n"

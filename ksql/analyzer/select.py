@@ -9,10 +9,10 @@ from ksql.analyzer.rewrite import strip_qualifiers, walk
 from ksql.analyzer.scope import SourceScope
 from ksql.catalog import KEY, VALUE, Catalog, Source
 from ksql.compiler import compile_expression
+from ksql.compiler.columns import select_list_sql  # noqa: F401 - executor imports it here
 from ksql.errors import StatementError
 from ksql.expr_text import format_expr
 from ksql.functions.table_functions import TABLE_FUNCTIONS
-from ksql.runtime.columns import select_list_sql  # noqa: F401 - executor imports it here
 from ksql.types import BOOLEAN, SqlType, StructType
 
 RESERVED_NAMES = ("ROWTIME", "ROWPARTITION", "ROWOFFSET", "WINDOWSTART", "WINDOWEND")

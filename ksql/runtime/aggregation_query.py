@@ -15,11 +15,11 @@ from pathlib import Path
 import pyarrow as pa
 
 from ksql.catalog import Source
+from ksql.compiler.columns import select_list_sql
 from ksql.functions.python_udf import attach as attach_udfs
 from ksql.runtime import windows as W
 from ksql.runtime.aggregate import AggregateOperator, AggregateSpec
 from ksql.runtime.aggregate_columns import TOMBSTONE, WINDOWSTART
-from ksql.runtime.columns import select_list_sql
 from ksql.runtime.decode import DELETED
 from ksql.runtime.having import PASS, HavingFilter
 from ksql.runtime.operator import Operator, StateStoreSpec

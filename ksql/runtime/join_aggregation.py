@@ -10,8 +10,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ksql.catalog import Source
+from ksql.compiler.columns import DEL, ORD, TS
 from ksql.runtime.aggregation_query import META_STORE, AggregationQuery
-from ksql.runtime.columns import DEL, ORD, TS
 from ksql.runtime.decode import DELETED
 from ksql.runtime.join_pipeline import JoinPipeline
 from ksql.runtime.operator import Operator, StateStoreSpec

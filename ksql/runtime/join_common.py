@@ -21,7 +21,7 @@ from typing import Protocol
 import numpy as np
 import pyarrow as pa
 
-from ksql.runtime.columns import DEL, JK, ORD, TS
+from ksql.compiler.columns import DEL, JK, ORD, TS
 from ksql.runtime.operator import Operator, StateStoreSpec
 from ksql.types import quote_identifier as q
 

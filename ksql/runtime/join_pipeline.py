@@ -18,7 +18,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ksql.catalog import VALUE, Source
-from ksql.runtime.columns import DEL, ORD, TS
+from ksql.compiler.columns import DEL, ORD, TS
 from ksql.runtime.decode import DELETED, SourceDecoder, decoded_schema
 from ksql.runtime.join_common import SUB_BITS, JoinOperator
 from ksql.runtime.join_foreign_key import ForeignKeyJoin

@@ -14,7 +14,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ksql.catalog import Source
-from ksql.runtime.columns import DEL, KEY_COL, ORD, TS, select_list_sql
+from ksql.compiler.columns import DEL, KEY_COL, ORD, TS, select_list_sql
 from ksql.runtime.join_pipeline import JoinPipeline
 from ksql.runtime.operator import Operator, StateStoreSpec
 from ksql.runtime.processing_log import ProcessingLog

@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pyarrow as pa
 
-from ksql.runtime.columns import DEL, JK, KEY_COL, ORD, TS
+from ksql.compiler.columns import DEL, JK, KEY_COL, ORD, TS
 from ksql.runtime.join_common import JoinOperator, JoinStepSpec, cols, renumber
 from ksql.runtime.operator import StateStoreSpec
 from ksql.runtime.windows import DEFAULT_GRACE_MS

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pyarrow as pa
 
-from ksql.runtime.columns import DEL, JK, KEY_COL, ORD, TS
+from ksql.compiler.columns import DEL, JK, KEY_COL, ORD, TS
 from ksql.runtime.join_common import JoinOperator, JoinStepSpec, cols, nulls_if, renumber
 from ksql.runtime.operator import StateStoreSpec
 

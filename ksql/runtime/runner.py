@@ -15,9 +15,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ksql.catalog import Source
+from ksql.compiler.columns import select_list_sql
 from ksql.formats.duck import chunked
 from ksql.functions.python_udf import attach as attach_udfs
-from ksql.runtime.columns import select_list_sql
 from ksql.runtime.decode import DELETED, SourceDecoder
 from ksql.runtime.encode import SinkEncoder
 from ksql.runtime.fused import FusedJsonStateless

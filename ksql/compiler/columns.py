@@ -1,8 +1,8 @@
-"""Column names the runtime and the analyzer agree on: the internal columns of joined rows,
-and the SELECT list of a query's projection.
+"""Column names that compiled SQL and the runtime agree on: the internal columns of joined
+rows, and the SELECT list of a query's projection.
 
-They live in the runtime (the lower layer) so that the analyzer, which writes SQL over these
-columns, imports them from here and the runtime never imports the analyzer.
+They live below both the analyzer, which writes SQL over these columns, and the runtime,
+which builds the rows that carry them, so that neither imports the other.
 """
 
 from __future__ import annotations
