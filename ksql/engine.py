@@ -251,6 +251,29 @@ class Engine:
             found = [q for q in found if q.sink == writing]
         return found
 
+    @property
+    def in_cluster(self) -> bool:
+        """True when servers with this service id share each query's partitions."""
+        return self.cluster is not None
+
+    @property
+    def cluster_url(self) -> str | None:
+        """The URL this server advertises to the other members; None outside a cluster."""
+        return self.cluster.url if self.cluster is not None else None
+
+    def cluster_members(self) -> list[dict[str, Any]]:
+        """Every member's latest heartbeat (ksql/cluster/node.py); empty outside a cluster."""
+        return self.cluster.members() if self.cluster is not None else []
+
+    def key_owner(self, table: Source, values: dict[str, Any]):
+        """In cluster mode, the server that owns the key `values` (key column -> value) of
+        `table` (a `KeyOwner`), or None when it cannot be told or there is no cluster."""
+        if self.cluster is None:
+            return None
+        from ksql.cluster.key_owner import locate_key
+
+        return locate_key(self.cluster, self, table, values)
+
     def terminate_cluster(self, delete_topics: Sequence[re.Pattern[str]]) -> None:
         """Stop every query, drop every source and type, delete the topics whose names match
         one of `delete_topics`, and start the command log afresh: a clean slate."""

@@ -3,12 +3,8 @@
 A pull query `SELECT ... FROM <table> WHERE <key> = <literal> [AND ...]` on a table written by
 one persistent query is routed like this (ksqlDB routes key lookups to the active host):
 
-- Step 1: the key's partition of the topic the query's partitions are leased by (its source
-  topic, or its repartition topic when it groups by something else), placed as Kafka's
-  producer places it: the key serialized by that topic's key format (the engine's encoder),
-  murmur2 over the partition count (ksql/storage/partitioner.py).
-- Step 2: the owner of that partition for that query: the live member whose latest heartbeat
-  lists it (ksql/cluster/node.py).
+- Steps 1 and 2: the key's partition of the topic the query's partitions are leased by, and
+  the live member that owns that partition (`Engine.key_owner`, ksql/cluster/key_owner.py).
 - Step 3: when the owner is another server, the request goes there over HTTP with the header
   `X-Ksql-Forwarded: 1` (the receiver answers locally and never forwards again), and the
   owner's response (status, content type, body as it streams) is relayed unchanged.
@@ -33,15 +29,11 @@ from typing import Any
 
 import httpx
 import orjson
-import pyarrow as pa
 from fastapi import Request
 from fastapi.responses import StreamingResponse
 
 from ksql import ast
-from ksql.errors import KsqlError
 from ksql.prepare import PreparedStatement
-from ksql.runtime.encode import SinkEncoder
-from ksql.storage.partitioner import partition_for_keys
 
 _log = logging.getLogger("ksql.server.pull")
 
@@ -79,8 +71,7 @@ def route(
     """The owner to forward this request to, or None to answer it here (blocking: it may read
     the heartbeat topic, so it runs off the event loop)."""
     engine = state.engine
-    node = getattr(engine, "cluster", None)
-    if node is None:
+    if not engine.in_cluster:
         return None
     skip = request_properties.get(SKIP_FORWARDING, properties.get(SKIP_FORWARDING, False))
     if str(skip).lower() == "true":
@@ -89,40 +80,18 @@ def route(
     if lookup is None:
         return None  # not a key lookup: every server has the whole table
     table, values = lookup
-    writers = [q for q in engine.queries(writing=table.name) if q.state == "RUNNING"]
-    if len(writers) != 1:
-        return None
-    query_id = writers[0].query_id
-    leased = node.lease_input(query_id)
-    if leased is None:
-        return None
-    topic, source = leased
-    from ksql.cluster.repartition import repartition_topic  # needs the Kafka client
-
-    if topic == repartition_topic(node.service_id, query_id):
-        # Its key columns have internal names, in the order of the GROUP BY, as the table's.
-        if len(source.key_columns) != len(table.key_columns):
-            return None
-        ordered = [values[c.name] for c in table.key_columns]
-        values = {c.name: v for c, v in zip(source.key_columns, ordered, strict=True)}
-        table = source
-    info = engine.topic_info(topic)
-    partition = None if info is None else key_partition(info.partitions, source, table, values)
-    if partition is None:
-        return None
-    owner = node.partition_owner(query_id, partition)
+    owner = engine.key_owner(table, values)
     if owner is None:
+        return None
+    if owner.url is None:
         _log.info(
             "pull query: no live owner of partition %d of %s (query %s); answering locally",
-            partition, topic, query_id,
+            owner.partition, owner.topic, owner.query_id,
         )  # fmt: skip
         return None
-    url = str(owner.get("url") or "")
-    if owner["instance"] == node.instance_id or url == node.url:
+    if owner.is_self or not owner.url.startswith(("http://", "https://")):
         return None
-    if not url.startswith(("http://", "https://")):
-        return None
-    return Route(url.rstrip("/"), query_id, topic, partition)
+    return Route(owner.url.rstrip("/"), owner.query_id, owner.topic, owner.partition)
 
 
 def _key_lookup(engine: Any, prepared: PreparedStatement):
@@ -160,25 +129,6 @@ def _conjuncts(expr: ast.Expr) -> list[ast.Expr]:
     if isinstance(expr, ast.And):
         return _conjuncts(expr.left) + _conjuncts(expr.right)
     return [expr]
-
-
-def key_partition(partitions: int, source: Any, table: Any, values: dict[str, Any]):
-    """The partition (of `partitions`) that Kafka's partitioner gives the key, serialized in
-    the key format of `source` (the topic's records); None when the key cannot be placed."""
-    if {c.name for c in source.key_columns} != {c.name for c in table.key_columns}:
-        return None  # the query renames or re-keys: no safe mapping from the table's key
-    encoder = SinkEncoder(source)
-    try:
-        columns = {
-            c.name: pa.array([values[c.name]]).cast(c.type.arrow()) for c in source.key_columns
-        }
-        keys = encoder.key_format.encode(pa.table(columns), encoder.key_columns, wrap_single=False)
-    except (KsqlError, pa.ArrowException, ValueError, TypeError, OverflowError):
-        return None
-    if partitions <= 1:
-        return 0
-    placed = partition_for_keys(keys, partitions)[0].as_py()
-    return None if placed is None or placed < 0 else int(placed)
 
 
 def timeout_s(state: Any, properties: dict[str, Any]) -> float:

@@ -148,8 +148,8 @@ async def handle_query(request: Request, state: ServerState, endpoint: str) -> R
     headers = _NO_BUFFERING
     if not result.is_pull:
         state.queries.add(pump)
-    elif getattr(state.engine, "cluster", None) is not None:
-        headers = {**headers, pull_forward.HOST_HEADER: state.engine.cluster.url}  # who answered
+    elif state.engine.in_cluster:
+        headers = {**headers, pull_forward.HOST_HEADER: state.engine.cluster_url}  # who answered
     return StreamingResponse(
         _stream(state, pump, fmt, http2), media_type=fmt.media_type, headers=headers
     )

@@ -76,7 +76,7 @@ def _cluster_members(engine: Any) -> dict[str, Any]:
     """Cluster mode: every member's latest heartbeat (ksql/cluster/node.py) in ksqlDB's
     shape; each query's active partitions are the source partitions the member owns."""
     status: dict[str, Any] = {}
-    for member in engine.cluster.members():
+    for member in engine.cluster_members():
         per_query = {}
         for query_id, owned in member.get("assignments", {}).items():
             per_query[query_id] = {
@@ -100,7 +100,7 @@ def _cluster_members(engine: Any) -> dict[str, Any]:
 
 def cluster_status(state: ServerState) -> dict[str, Any]:
     engine = state.engine
-    if getattr(engine, "cluster", None) is not None:
+    if engine.in_cluster:
         return _cluster_members(engine)
     now_ms = int(time.time() * 1000)
     queries = engine.queries()

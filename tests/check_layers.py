@@ -30,8 +30,11 @@ LAYERS: tuple[tuple[str, ...], ...] = (
 )
 SIBLINGS = {("runtime", "analyzer"), ("analyzer", "runtime")}
 
-# What the adapters (server/, repl/) may import from ksql: the facade and the data it returns.
-ADAPTER_IMPORTS = {"engine", "results", "errors", "types", "ast", "parser", "prepare", "functions"}
+# What the adapters (server/, repl/) may import from ksql: the facade and the data it returns
+# (results, and the catalog's Source, Column and PersistentQuery records).
+ADAPTER_IMPORTS = {
+    "engine", "results", "catalog", "errors", "types", "ast", "parser", "prepare", "functions"
+}
 ADAPTERS = ("server", "repl")
 
 

@@ -180,8 +180,9 @@ def test_key_lookup_and_placement_follow_the_engine(tmp_path):
     engine's own producer puts it (multi-column key in JSON, GROUP BY order != key order)."""
     from types import SimpleNamespace
 
+    from ksql.cluster.key_owner import key_partition
     from ksql.engine import Engine
-    from server.pull_forward import _key_lookup, key_partition
+    from server.pull_forward import _key_lookup
 
     with Engine(tmp_path, properties={"auto.offset.reset": "earliest"}) as engine:
         engine.execute(
