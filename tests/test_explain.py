@@ -97,3 +97,19 @@ def test_request_property_ksql_streams_auto_offset_reset_is_honoured(tmp_path: P
         assert copied.num_rows == 1  # the record written before the query was created
     finally:
         engine.close()
+
+
+def test_describe_extended_lists_the_writing_querys_state_stores(tmp_path: Path) -> None:
+    engine = Engine(tmp_path)
+    try:
+        engine.execute(ORDERS)
+        engine.execute(
+            "CREATE TABLE per_item AS SELECT item, COUNT(*) AS n FROM orders GROUP BY item;"
+        )
+        (query,) = engine.queries()
+        (described,) = engine.execute("DESCRIBE per_item EXTENDED;")
+        shown = described.statistics.splitlines()
+        expected = [f"state-store: {query.query_id} {s.describe()}" for s in query.runner.state_stores()]
+        assert shown == expected and any("state_aggregate" in line for line in shown)
+    finally:
+        engine.close()

@@ -72,8 +72,19 @@ def describe(engine, stmt: ast.Describe, text: str, session: dict[str, str]):
         writers,
         info.partitions if info else 0,
         info.replicas if info else 0,
+        statistics=_store_statistics(engine, writers) if stmt.extended else "",
         error_stats=f"failed-messages: {errors}" if errors else "",
     )
+
+
+def _store_statistics(engine, writers: tuple[str, ...]) -> str:
+    """The state stores the queries writing a source declare, one `state-store:` per store."""
+    lines = []
+    for query_id in writers:
+        runner = engine.catalog.queries[query_id].runner
+        for store in runner.state_stores() if runner is not None else ():
+            lines.append(f"state-store: {query_id} {store.describe()}")
+    return "\n".join(lines)
 
 
 def describe_function(engine, stmt: ast.DescribeFunction, text: str, session: dict[str, str]):

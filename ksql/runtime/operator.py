@@ -31,7 +31,7 @@ class StateStoreSpec:
         """One line for EXPLAIN and DESCRIBE EXTENDED."""
         key = ", ".join(self.key) if self.key else "none (append-only)"
         retention = "until deleted" if self.retention_ms is None else f"{self.retention_ms} ms"
-        changelog = ", changelogged" if self.changelog else ""
+        changelog = ", changelogged in cluster mode" if self.changelog else ""
         return f"{self.name} ({self.operator}): key [{key}], retention {retention}{changelog}"
 
 
