@@ -116,7 +116,7 @@ def test_declarations_say_what_each_store_is(tmp_path: Path) -> None:
         assert aggregate.retention_ms == 15_000  # size + grace
         assert (
             "state_aggregate (Aggregate): key [__K0, WINDOWSTART], retention 15000 ms, "
-            "changelogged" == aggregate.describe()
+            "changelogged in cluster mode" == aggregate.describe()
         )
 
 
