@@ -88,14 +88,22 @@ def run_query(engine, stmt: ast.QueryStatement, text: str, session: dict[str, st
     runner = physical.build_runner(runner_kind, analysis, context)
     state_file = state_dir / f"{query_id}.duckdb"
     stopped = threading.Event()
+    # A consumer may close the query from another thread while the producing thread is inside
+    # a step: closing waits for that step, and no step starts after it.
+    stepping = threading.RLock()
 
     def close() -> None:
         if stopped.is_set():
             return
         stopped.set()
-        if stateful:
-            runner.close()
-            state_file.unlink(missing_ok=True)
+        with stepping:
+            if stateful:
+                runner.close()
+                state_file.unlink(missing_ok=True)
+
+    def step() -> int:
+        with stepping:
+            return 0 if stopped.is_set() else runner.step()
 
     columns = tuple(QueryColumn(c.name, str(c.type), c.namespace == KEY) for c in analysis.columns)
 
@@ -110,8 +118,8 @@ def run_query(engine, stmt: ast.QueryStatement, text: str, session: dict[str, st
                 return
             if is_pull and all(runner.reader.positions.get(p, 0) >= e for p, e in ends[0].items()):
                 return
-            if not runner.step():
-                if is_pull:
+            if not step():
+                if is_pull or stopped.is_set():
                     return
                 engine.log.wait_for_append(0.1)
 
