@@ -113,3 +113,24 @@ def test_describe_extended_lists_the_writing_querys_state_stores(tmp_path: Path)
         assert shown == expected and any("state_aggregate" in line for line in shown)
     finally:
         engine.close()
+
+
+def test_explain_in_the_shell_prints_both_plans(tmp_path: Path) -> None:
+    """The `ksql` command, as a user runs a script with -e."""
+    import subprocess
+    import sys
+
+    sql = (
+        ORDERS + " EXPLAIN CREATE TABLE per_item AS SELECT item, SUM(qty) AS qty FROM orders "
+        "WINDOW TUMBLING (SIZE 1 HOUR) WHERE qty > 0 GROUP BY item EMIT CHANGES;"
+    )
+    run = subprocess.run(
+        [sys.executable, "-m", "repl.main", "--data-dir", str(tmp_path / "data"), "-e", sql],
+        capture_output=True, text=True, timeout=120,
+    )
+    assert run.returncode == 0, run.stderr
+    out = run.stdout
+    assert "Execution plan" in out and "Processing topology" in out
+    assert "> [ WINDOWED AGGREGATE ] | Group by: ITEM | Aggregates: SUM(QTY)" in out
+    assert "> [ FILTER ] | WHERE (QTY > 0)" in out
+    assert "state_aggregate (Aggregate): key [__K0, WINDOWSTART]" in out
