@@ -14,6 +14,8 @@ from ksql.cluster.leases import range_assignment
 from ksql.engine import Engine
 from ksql.errors import StatementError
 
+pytestmark = pytest.mark.slow  # minutes: `pytest -m 'not slow'` runs the fast suite
+
 
 @pytest.fixture
 def props(broker):

@@ -26,6 +26,8 @@ from confluent_kafka.admin import AdminClient, NewTopic
 
 from ksql.conformance.rest_server import ServerProcess
 
+pytestmark = pytest.mark.slow  # minutes: `pytest -m 'not slow'` runs the fast suite
+
 KEYS = 40
 RECORDS = 3000
 

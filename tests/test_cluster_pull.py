@@ -27,6 +27,8 @@ from test_cluster_failover import ksql, members, owned, server_properties, wait_
 from ksql.conformance.rest_server import ServerProcess
 from ksql.storage.partitioner import partition_for_key
 
+pytestmark = pytest.mark.slow  # minutes: `pytest -m 'not slow'` runs the fast suite
+
 KEYS = 16
 RECORDS = 320
 HOST = "x-ksql-pull-host"

@@ -22,6 +22,8 @@ import pytest
 
 from ksql.conformance import baseline
 
+pytestmark = pytest.mark.slow  # minutes: `pytest -m 'not slow'` runs the fast suite
+
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = Path(os.environ.get("KSQL_CONFORMANCE_DIR", ROOT.parent / "shared" / "conformance"))
 BASELINES = ROOT / "tests" / "baselines"

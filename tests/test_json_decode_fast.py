@@ -25,6 +25,8 @@ from ksql.types import (
     StructType,
 )
 
+pytestmark = pytest.mark.slow  # minutes: `pytest -m 'not slow'` runs the fast suite
+
 COLUMNS = [
     ("AUCTION", BIGINT),
     ("N", INTEGER),
