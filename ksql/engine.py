@@ -25,6 +25,7 @@ from ksql.results import Result
 from ksql.runtime.aggregate import CACHE_PROPERTY
 from ksql.runtime.materialize import Materializations
 from ksql.runtime.processing_log import ProcessingLog
+from ksql.schemas.client import RegistryClient, open_registry
 from ksql.storage.kafka_backend import open_topic_log
 from ksql.storage.log import make_records
 from ksql.storage.topics import TopicInfo
@@ -78,6 +79,10 @@ class Engine:
         self.variables: dict[str, str] = {}
         self.auto_create_topics = auto_create_topics
         self.processing_log = ProcessingLog(self.log)
+        # The schema registry the AVRO / PROTOBUF / JSON_SR formats use: the built-in one in
+        # `<data-dir>/schemas`, or the external one `ksql.schema.registry.url` names.
+        self.registry = open_registry(self.data_dir, self.properties)
+        self.log.schema_registry = self.registry
         self.materialized = Materializations(self.data_dir / "state", self.log)
         self.query_counter = 0
         self.lock = threading.RLock()
@@ -294,6 +299,20 @@ class Engine:
 
     # ------------------------------------------------------------------ topics
 
+    def schema_registry(self) -> RegistryClient:
+        """The registry this engine's formats use (the server serves the built-in one)."""
+        return self.registry
+
+    def registry_app(self, users: Sequence[str] | None = None) -> Any:
+        """The built-in registry's REST API (Confluent's) as an ASGI app, with Basic auth for
+        `users` (`name:password`); None when the engine uses an external registry."""
+        store = getattr(self.registry, "store", None)
+        if store is None:
+            return None
+        from ksql.schemas.rest import registry_app
+
+        return registry_app(store, users)
+
     def topics(self) -> list[TopicInfo]:
         """Every topic's TopicInfo (name, partitions, replicas, config)."""
         return self.log.list_topics()
@@ -393,7 +412,7 @@ class Engine:
         except (TypeError, ValueError) as error:
             raise KsqlError(f"Failed to insert values into '{source.name}': {error}") from None
         timestamps = pa.array(stamps, pa.int64())
-        self.log.produce(source.topic, SinkEncoder(source).encode(table, timestamps))
+        self.log.produce(source.topic, SinkEncoder(source, registry=self.registry).encode(table, timestamps))
 
     def read_topic(self, topic: str) -> pa.Table:
         """Every record of a topic, all partitions, ordered by partition then offset."""
@@ -467,6 +486,9 @@ class Engine:
         if self.cluster is not None:
             self.cluster.close()
         self.materialized.close()
+        close_registry = getattr(self.registry, "close", None)
+        if close_registry is not None:
+            close_registry()
         self.log.close()
         if getattr(self, "_tmp", None) is not None:
             self._tmp.cleanup()

@@ -23,6 +23,10 @@ from server.tuning import tune_runtime
 
 _log = logging.getLogger("ksql.server")
 
+# Where the schema registry's API is on the server's port: Confluent's clients take a registry
+# URL with a path (`http://host:8088/schema-registry`).
+REGISTRY_PATH = "/schema-registry"
+
 
 def create_app(state: ServerState) -> Any:
     """FastAPI for the request/response routes; /inserts-stream is raw ASGI (full duplex)."""
@@ -31,8 +35,19 @@ def create_app(state: ServerState) -> Any:
     api.state.server = state
     _routes(api, state)
     _handlers(api)
+    # The built-in schema registry under a path of this port (behind this server's auth).
+    registry = state.engine.registry_app()
 
     async def app(scope: dict, receive: Any, send: Any) -> None:
+        path = scope.get("path", "")
+        if registry is not None and (
+            path == REGISTRY_PATH or path.startswith(REGISTRY_PATH + "/")
+        ):
+            inner = dict(scope, path=path[len(REGISTRY_PATH) :] or "/")
+            inner["root_path"] = scope.get("root_path", "") + REGISTRY_PATH
+            inner["raw_path"] = inner["path"].encode()
+            await registry(inner, receive, send)
+            return
         if scope["type"] == "http" and scope["path"] == "/inserts-stream":
             if scope["method"] != "POST":
                 await api(scope, receive, send)

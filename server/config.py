@@ -44,6 +44,9 @@ def build_config(
         config.host = url.hostname or config.host
         config.port = url.port or config.port
     config.data_dir = properties.get("ksql.data.dir", config.data_dir)
+    config.registry_listener = properties.get(
+        "ksql.schema.registry.listener", config.registry_listener
+    )
     if host is not None:
         config.host = host
     if port is not None:

@@ -7,6 +7,7 @@ import asyncio
 import logging
 import signal
 import sys
+from urllib.parse import urlparse
 
 from hypercorn.asyncio import serve
 from hypercorn.config import Config
@@ -92,7 +93,36 @@ async def _serve(state: ServerState) -> None:
         state.server_state = "TERMINATING"
         state.queries.close_all()
 
-    await serve(create_app(state), hconfig, shutdown_trigger=shutdown)
+    servers = [serve(create_app(state), hconfig, shutdown_trigger=shutdown)]
+    registry = _registry_server(state, stop.wait)
+    if registry is not None:
+        servers.append(registry)
+    await asyncio.gather(*servers)
+
+
+def _registry_server(state: ServerState, shutdown):
+    """The built-in registry on its own port, as Confluent's listens (default 8081; set
+    `ksql.schema.registry.listener`, or `none` to serve it only under /schema-registry)."""
+    listener = state.config.registry_listener
+    app = state.engine.registry_app(
+        None if state.config.users is None else [f"{u}:{p}" for u, p in state.config.users.items()]
+    )
+    if app is None or listener.lower() == "none":
+        return None
+    url = urlparse(listener)
+    hconfig = Config()
+    hconfig.bind = [f"{url.hostname or state.config.host}:{url.port or 8081}"]
+    hconfig.accesslog = None
+    hconfig.errorlog = logging.getLogger("hypercorn.error")
+    hconfig.graceful_timeout = 2.0
+
+    async def run() -> None:
+        try:
+            await serve(app, hconfig, shutdown_trigger=shutdown)
+        except OSError as error:  # the port is taken: the path on the main port still serves
+            _log.warning("schema registry not served on %s: %s", listener, error)
+
+    return run()
 
 
 if __name__ == "__main__":

@@ -186,7 +186,7 @@ def test_check_schema_and_registry():
     with pytest.raises(SerializationError, match="Unknown format: FOO"):
         get_format("FOO")
     with pytest.raises(SerializationError, match="not supported yet"):
-        get_format("avro")
+        get_format("protobuf")
 
 
 def test_python_helpers():

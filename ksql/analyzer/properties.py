@@ -9,7 +9,12 @@ from ksql.catalog import FormatSpec, WindowInfo
 from ksql.errors import KsqlError, StatementError
 
 KNOWN_FORMATS = ("JSON", "DELIMITED", "KAFKA", "NONE", "AVRO", "PROTOBUF", "PROTOBUF_NOSR", "JSON_SR")
-SUPPORTED_FORMATS = ("JSON", "DELIMITED", "KAFKA", "NONE")
+SUPPORTED_FORMATS = ("JSON", "DELIMITED", "KAFKA", "NONE", "AVRO", "JSON_SR")
+# Formats whose schemas live in a schema registry, and which of their properties each takes.
+SCHEMA_ID_FORMATS = ("AVRO", "PROTOBUF", "JSON_SR")
+FULL_NAME_FORMATS = ("AVRO", "PROTOBUF")
+# Properties that describe one topic's schema, so a query's sink does not inherit them.
+_SCHEMA_PROPERTIES = ("schemaId", "fullSchemaName")
 
 _UNIT_MS = {
     "MILLISECOND": 1,
@@ -120,14 +125,44 @@ def choose_formats(
             raise StatementError(f"{value_name} does not support the following configs: [delimiter]")
         value_props["delimiter"] = delimiter_of(delim)
     elif inherited is not None and value_fmt is None and fmt is None:
-        value_props = dict(inherited[1].properties)
+        value_props = _inheritable(inherited[1].properties)
     key_props: dict[str, Any] = {}
     kdelim = prop(props, "KEY_DELIMITER")
     if kdelim is not None:
         key_props["delimiter"] = delimiter_of(kdelim)
     elif inherited is not None and key_fmt is None and fmt is None:
-        key_props = dict(inherited[0].properties)
+        key_props = _inheritable(inherited[0].properties)
+    _schema_properties(props, "VALUE", value_name, value_props)
+    _schema_properties(props, "KEY", key_name, key_props)
     return FormatSpec(key_name, key_props), FormatSpec(value_name, value_props)
+
+
+def _inheritable(properties: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in properties.items() if k not in _SCHEMA_PROPERTIES}
+
+
+def _schema_properties(props: dict[str, Any], side: str, name: str, out: dict[str, Any]) -> None:
+    """<side>_SCHEMA_ID and <side>_SCHEMA_FULL_NAME (also VALUE_AVRO_SCHEMA_FULL_NAME, its old
+    name) into the format's properties, refused for formats that have no such setting."""
+    full_name = prop(props, f"{side}_SCHEMA_FULL_NAME")
+    if full_name is None and side == "VALUE":
+        full_name = prop(props, "VALUE_AVRO_SCHEMA_FULL_NAME")
+    schema_id = prop(props, f"{side}_SCHEMA_ID")
+    unsupported = []
+    if full_name is not None:
+        if name in FULL_NAME_FORMATS:
+            out["fullSchemaName"] = str(full_name)
+        else:
+            unsupported.append("fullSchemaName")
+    if schema_id is not None:
+        if name in SCHEMA_ID_FORMATS:
+            out["schemaId"] = int(schema_id)
+        else:
+            unsupported.append("schemaId")
+    if unsupported:
+        raise StatementError(
+            f"{name} does not support the following configs: [{', '.join(unsupported)}]"
+        )
 
 
 def require_supported(spec: FormatSpec) -> None:

@@ -52,7 +52,9 @@ def locate_key(node, engine, table: Source, values: dict[str, Any]) -> KeyOwner 
         values = {c.name: v for c, v in zip(source.key_columns, ordered, strict=True)}
         table = source
     info = engine.topic_info(topic)
-    partition = None if info is None else key_partition(info.partitions, source, table, values)
+    partition = None if info is None else key_partition(
+        info.partitions, source, table, values, engine.schema_registry()
+    )
     if partition is None:
         return None
     owner = node.partition_owner(query_id, partition)
@@ -63,12 +65,14 @@ def locate_key(node, engine, table: Source, values: dict[str, Any]) -> KeyOwner 
     return KeyOwner(query_id, topic, partition, url, is_self)
 
 
-def key_partition(partitions: int, source: Source, table: Source, values: dict[str, Any]):
+def key_partition(
+    partitions: int, source: Source, table: Source, values: dict[str, Any], registry=None
+):
     """The partition (of `partitions`) that Kafka's partitioner gives the key, serialized in
     the key format of `source` (the topic's records); None when the key cannot be placed."""
     if {c.name for c in source.key_columns} != {c.name for c in table.key_columns}:
         return None  # the query renames or re-keys: no safe mapping from the table's key
-    encoder = SinkEncoder(source)
+    encoder = SinkEncoder(source, registry=registry)
     try:
         columns = {
             c.name: pa.array([values[c.name]]).cast(c.type.arrow()) for c in source.key_columns

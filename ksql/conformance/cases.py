@@ -9,7 +9,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-UNSUPPORTED_FORMATS = ("AVRO", "PROTOBUF", "PROTOBUF_NOSR", "JSON_SR")
+UNSUPPORTED_FORMATS = ("PROTOBUF", "PROTOBUF_NOSR")
 _FORMAT_IN_SQL = re.compile(
     r"\b(?:KEY_|VALUE_)?FORMAT\s*=\s*'([A-Za-z_]+)'", re.IGNORECASE
 )

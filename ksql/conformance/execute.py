@@ -11,6 +11,7 @@ from ksql.analyzer.properties import UnsupportedFormatError
 from ksql.catalog import Source
 from ksql.conformance.cases import Case
 from ksql.conformance.compare import describe, same
+from ksql.conformance.schemas import register_topic_schemas
 from ksql.conformance.test_udfs import register as register_test_udfs
 from ksql.engine import Engine
 from ksql.errors import KsqlError, ParseError
@@ -74,6 +75,7 @@ def _run(engine: Engine, case: Case, reopen=None) -> Outcome:
         name = topic.get("name")
         if name and not engine.log.topic_exists(name):
             engine.log.create_topic(name, partitions=int(topic.get("partitions", 1)))
+    register_topic_schemas(engine.schema_registry(), case.topics)
     # Step 2: statements, in order; the first failure ends the run.
     expected_error = case.expected_exception
     # One script, one statement per line, as ksqlDB's harness submits them (so error positions
@@ -150,7 +152,7 @@ def _produce(engine: Engine, record: dict) -> None:
     source = _source_for_topic(engine, topic)
     key, value = record.get("key"), record.get("value")
     if source is not None:
-        serde = SourceDecoder(source)
+        serde = SourceDecoder(source, engine.schema_registry())
         key_bytes = None if key is None else serde.key_format.to_bytes(key, serde.key_columns, wrap_single=False)
         value_bytes = None if value is None else serde.value_format.to_bytes(value, serde.value_columns, wrap_single=source.wrap_single_value)
         window = record.get("window")
@@ -182,11 +184,11 @@ def _split_window(source: Source | None, key: bytes | None) -> tuple[bytes | Non
     return raw, {"start": start, "end": end, "type": "session" if session else "time"}
 
 
-def _decode_output(source: Source | None, key: bytes | None, value: bytes | None):
+def _decode_output(engine: Engine, source: Source | None, key: bytes | None, value: bytes | None):
     if source is None:
         return (None if key is None else key.decode(errors="replace"),
                 None if value is None else value.decode(errors="replace"))
-    serde = SourceDecoder(source)
+    serde = SourceDecoder(source, engine.schema_registry())
     decoded_key = None if key is None else serde.key_format.from_bytes(key, serde.key_columns, wrap_single=False)
     decoded_value = None if value is None else serde.value_format.from_bytes(value, serde.value_columns, wrap_single=source.wrap_single_value)
     return decoded_key, decoded_value
@@ -205,11 +207,11 @@ def _check_outputs(engine: Engine, case: Case) -> str:
         rows = table.to_pylist()
         source = _source_for_topic(engine, topic)
         if len(rows) != len(expected):
-            actual = [_decode_output(source, r["key"], r["value"]) for r in rows[:5]]
+            actual = [_decode_output(engine, source, r["key"], r["value"]) for r in rows[:5]]
             return f"{topic}: expected {len(expected)} records, got {len(rows)}: {describe(actual)}"
         for index, (want, row) in enumerate(zip(expected, rows, strict=True)):
             raw_key, window = _split_window(source, row["key"])
-            key, value = _decode_output(source, raw_key, row["value"])
+            key, value = _decode_output(engine, source, raw_key, row["value"])
             if "window" in want and want["window"] != window:
                 return f"{topic}[{index}]: window {window} != expected {want['window']}"
             if "key" in want and not same(want["key"], key):

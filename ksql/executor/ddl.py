@@ -10,7 +10,8 @@ from ksql.analyzer.ddl import build_source, columns_of
 from ksql.analyzer.properties import require_supported
 from ksql.catalog import KEY, Source
 from ksql.errors import KsqlError, StatementError
-from ksql.formats.base import get_format
+from ksql.runtime.decode import source_formats
+from ksql.executor.infer import infer_columns
 from ksql.results import CommandResult
 
 
@@ -24,7 +25,7 @@ def check_formats(source: Source) -> None:
     require_supported(source.value_format)
     keys = [(c.name, c.type) for c in source.key_columns]
     values = [(c.name, c.type) for c in source.value_columns]
-    key_format = get_format(source.key_format.name, source.key_format.properties)
+    key_format, value_format = source_formats(source)
     try:
         key_format.check_schema(keys, is_key=True, wrap_single=None)
     except KsqlError as error:
@@ -35,8 +36,24 @@ def check_formats(source: Source) -> None:
             f"schema: Persistence{{columns=[{columns}], features=[]}}\n"
             f"reason: {error.message}"
         ) from None
-    value_format = get_format(source.value_format.name, source.value_format.properties)
     value_format.check_schema(values, is_key=False, wrap_single=source.wrap_single_value)
+
+
+def register_schemas(engine, sink: Source) -> None:
+    """A query's sink registers the schemas it writes under `<topic>-key` / `<topic>-value`
+    (formats with a registry); a schema the registry refuses fails the statement."""
+    key_format, value_format = source_formats(sink, engine.schema_registry())
+    sides = (
+        (key_format, [(c.name, c.type) for c in sink.key_columns], False),
+        (value_format, [(c.name, c.type) for c in sink.value_columns], sink.wrap_single_value),
+    )
+    for fmt, columns, wrap in sides:
+        register = getattr(fmt, "register", None)
+        if register is not None and columns:
+            try:
+                register(columns, wrap_single=wrap)
+            except KsqlError as error:
+                raise StatementError(error.message) from None
 
 
 def ensure_topic(
@@ -99,6 +116,7 @@ def create_source(
         engine, stmt.name, stmt.kind, stmt.or_replace, stmt.if_not_exists, stmt.is_source
     ):
         return CommandResult(text, f"{stmt.kind.title()} {stmt.name} already exists.")
+    stmt = infer_columns(engine, stmt, session)
     source, settings = build_source(stmt, text, engine.catalog, session)
     check_formats(source)
     ensure_topic(engine, source.topic, settings)

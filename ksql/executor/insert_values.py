@@ -72,7 +72,7 @@ def insert_values(engine, stmt: ast.InsertValues, text: str, session: dict[str, 
     table = pa.table(
         {c.name: pa.array([row.get(c.name)], c.type.arrow()) for c in target.columns if not c.is_header}
     )
-    records = SinkEncoder(target).encode(table, pa.array([timestamp], pa.int64()))
+    records = SinkEncoder(target, registry=engine.registry).encode(table, pa.array([timestamp], pa.int64()))
     engine.log.produce(target.topic, records)
     return CommandResult(text, "")
 

@@ -11,7 +11,7 @@ from ksql.analyzer.join_select import JoinAnalysis, analyze_join, is_join
 from ksql.analyzer.select import SelectAnalysis, analyze_select
 from ksql.catalog import KEY, VALUE, Column, FormatSpec, PersistentQuery, Source, WindowInfo
 from ksql.errors import KsqlError, StatementError
-from ksql.executor.ddl import check_formats, check_replace, ensure_topic
+from ksql.executor.ddl import check_formats, check_replace, ensure_topic, register_schemas
 from ksql.plan import physical
 from ksql.plan.builder import logical_plan
 from ksql.results import CommandResult
@@ -51,6 +51,7 @@ def create_as_select(engine, stmt: ast.CreateAsSelect, text: str, session: dict[
     props = stmt.properties
     partitions = P.prop(props, "PARTITIONS") or session.get("ksql.sink.partitions") or source_partitions
     replicas = P.prop(props, "REPLICAS") or session.get("ksql.sink.replicas") or 1
+    register_schemas(engine, sink)
     ensure_topic(engine, sink.topic, {"partitions": int(partitions), "replicas": int(replicas)})
     catalog.add_source(sink)
     _start(engine, query_id, text, analysis, sink, session)

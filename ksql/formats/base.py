@@ -6,6 +6,11 @@ time. Properties given to ``get_format`` (case-insensitive names):
 
 - ``delimiter`` / ``VALUE_DELIMITER`` / ``KEY_DELIMITER``: DELIMITED's field separator, one
   character or the names ``TAB`` and ``SPACE`` (default ``,``).
+- ``fullSchemaName``, ``schemaId``: the schema-registry formats' record name and the registered
+  schema to write with.
+
+The schema-registry formats (AVRO, JSON_SR, ...) are given the registry handle and the topic,
+whose subject (``<topic>-key`` / ``<topic>-value``) they register and read schemas under.
 """
 
 from __future__ import annotations
@@ -125,7 +130,7 @@ def table_column(table: pa.Table | pa.RecordBatch, name: str) -> pa.Array:
 
 # ---------------------------------------------------------------- registry
 
-_NOT_BUILT = ("AVRO", "PROTOBUF", "PROTOBUF_NOSR", "JSON_SR")
+_NOT_BUILT = ("PROTOBUF", "PROTOBUF_NOSR")
 
 
 def normalize_properties(properties: dict[str, Any] | None) -> dict[str, Any]:
@@ -140,10 +145,32 @@ def normalize_properties(properties: dict[str, Any] | None) -> dict[str, Any]:
     return props
 
 
-def get_format(name: str, properties: dict[str, Any] | None = None) -> Format:
-    """The format called `name` (case-insensitive) configured with `properties`."""
+def get_format(
+    name: str,
+    properties: dict[str, Any] | None = None,
+    *,
+    registry: Any = None,
+    topic: str | None = None,
+    is_key: bool = False,
+) -> Format:
+    """The format called `name` (case-insensitive) configured with `properties`; the
+    schema-registry formats use `registry` for the subject of `topic` (key or value)."""
     upper = str(name).upper()
     props = normalize_properties(properties)
+    if upper in ("AVRO", "JSON_SR"):
+        from ksql.formats.registry_schemas import SubjectSchemas, subject_name
+
+        subject = subject_name(topic, is_key=is_key)
+        schema_id = props.get("SCHEMAID")
+        schema_id = None if schema_id is None else int(schema_id)
+        if upper == "AVRO":
+            from ksql.formats.avro_format import AvroFormat
+
+            schemas = SubjectSchemas(registry, subject, "AVRO")
+            return AvroFormat(schemas, props.get("FULLSCHEMANAME"), schema_id)
+        from ksql.formats.json_sr_format import JsonSrFormat
+
+        return JsonSrFormat(SubjectSchemas(registry, subject, "JSON"), schema_id)
     if upper == "JSON":
         from ksql.formats.json_format import JsonFormat
 

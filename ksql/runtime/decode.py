@@ -9,7 +9,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ksql.catalog import HEADER, HEADERS, Source
-from ksql.formats.base import get_format
+from ksql.formats.base import Format, get_format
 from ksql.types import BIGINT, TIMESTAMP
 
 # Set on table records whose value is null (a tombstone), when asked for.
@@ -24,6 +24,15 @@ class Decoded:
     errors: list[tuple[int, int, str]]
 
 
+def source_formats(source: Source, registry=None) -> tuple[Format, Format]:
+    """The key and value formats of a source's topic."""
+    key, value = source.key_format, source.value_format
+    return (
+        get_format(key.name, key.properties, registry=registry, topic=source.topic, is_key=True),
+        get_format(value.name, value.properties, registry=registry, topic=source.topic),
+    )
+
+
 def _format_columns(columns) -> list[tuple[str, object]]:
     return [(c.name, c.type) for c in columns]
 
@@ -31,12 +40,12 @@ def _format_columns(columns) -> list[tuple[str, object]]:
 class SourceDecoder:
     """Decodes batches of one source's topic; built once per query."""
 
-    def __init__(self, source: Source) -> None:
+    def __init__(self, source: Source, registry=None) -> None:
+        """registry: the schema registry (TopicLog.schema_registry) for AVRO and the like."""
         self.source = source
         self.key_columns = _format_columns(source.key_columns)
         self.value_columns = _format_columns(source.value_columns)
-        self.key_format = get_format(source.key_format.name, source.key_format.properties)
-        self.value_format = get_format(source.value_format.name, source.value_format.properties)
+        self.key_format, self.value_format = source_formats(source, registry)
 
     def decode(self, records: pa.RecordBatch | pa.Table) -> Decoded:
         source = self.source

@@ -7,9 +7,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ksql.catalog import Source
-from ksql.formats.base import get_format
 from ksql.formats.json_encode import json_text_sql
 from ksql.formats.json_format import is_unwrapped
+from ksql.runtime.decode import source_formats
 from ksql.types import DecimalType, PrimitiveType, quote_identifier
 
 # Value types whose JSON text DuckDB writes the same from a query's column as from the Arrow
@@ -20,15 +20,15 @@ _SQL_ENCODED = {"BOOLEAN", "INTEGER", "BIGINT", "DOUBLE", "STRING"}
 class SinkEncoder:
     """Encodes query output rows in the sink's key and value formats."""
 
-    def __init__(self, sink: Source, *, null_keys: bool = True) -> None:
+    def __init__(self, sink: Source, *, null_keys: bool = True, registry=None) -> None:
         """null_keys: a key whose columns are all null is written as a null key (pass-through
-        keys); a computed multi-column key (PARTITION BY) is written as it is."""
+        keys); a computed multi-column key (PARTITION BY) is written as it is.
+        registry: the schema registry (TopicLog.schema_registry) for AVRO and the like."""
         self.sink = sink
         self.null_keys = null_keys
         self.key_columns = [(c.name, c.type) for c in sink.key_columns]
         self.value_columns = [(c.name, c.type) for c in sink.value_columns]
-        self.key_format = get_format(sink.key_format.name, sink.key_format.properties)
-        self.value_format = get_format(sink.value_format.name, sink.value_format.properties)
+        self.key_format, self.value_format = source_formats(sink, registry)
 
     def value_sql(self) -> str | None:
         """A DuckDB expression for the value text over columns named as the sink's value

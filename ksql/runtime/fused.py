@@ -20,11 +20,11 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ksql.catalog import Source
-from ksql.formats.base import as_array, get_format
+from ksql.formats.base import as_array
 from ksql.formats.duck import chunked
 from ksql.formats.json_decode import FastLayout, fast_layout, sample_keys
 from ksql.formats.json_format import is_unwrapped
-from ksql.runtime.decode import DELETED
+from ksql.runtime.decode import DELETED, source_formats
 from ksql.types import quote_identifier
 
 OK = "__ksql_fused_ok"
@@ -49,7 +49,7 @@ class FusedJsonStateless:
         self.encoded = encoded
         self.key_columns = [(c.name, c.type) for c in source.key_columns]
         self.value_columns = [(c.name, c.type) for c in source.value_columns]
-        self.key_format = get_format(source.key_format.name, source.key_format.properties)
+        self.key_format = source_formats(source)[0]
         self._sql: dict[tuple[str, ...], str | None] = {}
 
     @staticmethod

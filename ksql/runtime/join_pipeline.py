@@ -60,7 +60,7 @@ class JoinPipeline:
             TopicReader(log, i.source.topic, dict((positions or [{}] * len(self.inputs))[i.index]))
             for i in self.inputs
         ]
-        self.decoders = [SourceDecoder(_decoded_source(i)) for i in self.inputs]
+        self.decoders = [SourceDecoder(_decoded_source(i), log.schema_registry) for i in self.inputs]
         db.execute(
             "CREATE TABLE IF NOT EXISTS join_positions (input INTEGER, part INTEGER, next BIGINT)"
         )

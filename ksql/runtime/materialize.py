@@ -35,7 +35,7 @@ class MaterializedTable:
         self.key_names = [c.name for c in source.key_columns]
         if source.window is not None:
             self.key_names += ["WINDOWSTART", "WINDOWEND"]
-        self.decoder = SourceDecoder(source)
+        self.decoder = SourceDecoder(source, log.schema_registry)
         rows = con.execute(
             "SELECT part, next FROM materialized_positions WHERE source = ? AND topic = ?",
             [source.name, source.topic],

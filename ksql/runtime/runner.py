@@ -93,8 +93,12 @@ class QueryRunner:
         self.sink = sink
         self.emit = emit
         self.commit_offsets = commit
-        self.decoder = SourceDecoder(analysis.source)
-        self.encoder = SinkEncoder(sink, null_keys=null_keys) if sink is not None else None
+        self.decoder = SourceDecoder(analysis.source, log.schema_registry)
+        self.encoder = (
+            SinkEncoder(sink, null_keys=null_keys, registry=log.schema_registry)
+            if sink is not None
+            else None
+        )
         self.reader = TopicReader(log, analysis.source.topic, positions or {})
         self.con = duckdb.connect()
         attach_udfs(self.con)  # user functions the query's expressions call

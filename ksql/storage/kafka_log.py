@@ -45,6 +45,10 @@ CLIENT_PREFIXES = ("security.", "sasl.", "ssl.", "client.", "socket.", "broker."
 class KafkaTopicLog(AppendNotifier):
     """Topics on a Kafka cluster with the embedded TopicLog's interface."""
 
+    # The schema registry the serializers of this cluster use (AVRO, PROTOBUF, JSON_SR); the
+    # engine sets it, and runners hand it to the formats they build.
+    schema_registry: Any = None
+
     max_wait_s = MAX_WAIT_S  # appends by other clients are seen by the next read
 
     def __init__(

@@ -26,7 +26,7 @@ import threading
 import uuid
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Self
+from typing import Any, Self
 
 import numpy as np
 import orjson
@@ -73,6 +73,10 @@ class _Topic:
 
 class TopicLog(AppendNotifier):
     """Topics on local disk with Kafka's offsets, partitioning, retention and compaction."""
+
+    # The schema registry the serializers of this cluster use (AVRO, PROTOBUF, JSON_SR); the
+    # engine sets it, and runners hand it to the formats they build.
+    schema_registry: Any = None
 
     def __init__(self, root_dir: str | Path, *, fsync: bool = False) -> None:
         self.root = Path(root_dir)
