@@ -17,7 +17,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 from collections.abc import Callable
-from decimal import Decimal
+from decimal import Decimal, localcontext
 from typing import Any
 
 from ksql.types import ArrayType, DecimalType, MapType, SqlType, StructType
@@ -108,7 +108,7 @@ def reader(sql_type: SqlType, path: str = "") -> Convert:
         def decimal(v: Any) -> Any:
             if isinstance(v, bool) or not isinstance(v, Decimal | int | float):
                 raise _mismatch(v, sql_type, path)
-            return Decimal(str(v)).quantize(quantum)
+            return _quantize(Decimal(str(v)), quantum)
 
         return decimal
     checks: dict[str, Convert] = {
@@ -225,15 +225,21 @@ def _primitive_writer(kind: str) -> Convert:
     if kind in ("bytes", "fixed"):
         return lambda v: base64.b64decode(v) if isinstance(v, str) else v
     if kind in ("double", "float"):
-        return lambda v: float(v) if isinstance(v, int | float | Decimal) else v
+        return lambda v: float(v) if isinstance(v, int | float | Decimal | str) else v
     if kind in ("int", "long"):
-        return lambda v: int(v) if isinstance(v, float | Decimal) else v
+        return lambda v: int(v) if isinstance(v, float | Decimal | str) else v
     return lambda v: v
 
 
 def _decimal_writer(scale: int) -> Convert:
     quantum = Decimal(1).scaleb(-scale)
-    return lambda v: Decimal(str(v)).quantize(quantum)
+    return lambda v: _quantize(Decimal(str(v)), quantum)
+
+
+def _quantize(value: Decimal, quantum: Decimal) -> Decimal:
+    # The default context's 28 digits are fewer than DECIMAL's 38 (and Avro's unbounded).
+    with localcontext(prec=100):
+        return value.quantize(quantum)
 
 
 def _time_writer(logical: str) -> Convert:
@@ -244,6 +250,8 @@ def _time_writer(logical: str) -> Convert:
             return (v - _EPOCH_DATE).days
         if isinstance(v, dt.time):
             return time_ms(v)
+        if isinstance(v, str | float):  # a JSON tree may give numbers as text
+            return int(v)
         return v
 
     return convert

@@ -171,7 +171,9 @@ class JsonSrFormat:
         framed = pc.equal(pc.binary_slice(data, 0, 1), pa.scalar(b"\0", pa.binary()))
         framed = pc.and_(framed, pc.greater_equal(pc.binary_length(data), 5))
         bad = pc.and_(pc.is_valid(data), pc.invert(pc.fill_null(framed, False)))
-        payload = pc.if_else(pc.fill_null(framed, False), pc.binary_slice(data, 5), None)
+        # An explicit stop: binary_slice without one mis-sizes its output (pyarrow 26).
+        payload = pc.binary_slice(data, 5, 2**31 - 1)
+        payload = pc.if_else(pc.fill_null(framed, False), payload, None)
         result = self.json.decode(payload, columns, wrap_single=wrap_single)
         if not pc.any(bad).as_py():
             return result
