@@ -65,7 +65,9 @@ class AvroFormat:
 
     def inferred_columns(self, text: str, *, is_key: bool) -> Columns:
         """The columns a source declared without any reads from the registered schema."""
-        return inferred_columns(json.loads(text), is_key=is_key)
+        return inferred_columns(
+            json.loads(text), is_key=is_key, keep_case=self.schema_id is not None
+        )
 
     def register(self, columns: Columns, *, wrap_single: bool | None) -> int:
         """Register the written schema under the subject (a query's sink, at its creation);

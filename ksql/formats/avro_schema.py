@@ -216,7 +216,9 @@ def _is_map_entry(schema: Any, named: dict[str, Any]) -> bool:
     return sorted(f["name"] for f in schema.get("fields", [])) == ["key", "value"]
 
 
-def inferred_columns(schema: Any, *, is_key: bool) -> list[tuple[str, SqlType]]:
+def inferred_columns(
+    schema: Any, *, is_key: bool, keep_case: bool = False
+) -> list[tuple[str, SqlType]]:
     """Columns of a source declared without any: a value record's fields, else one column
     of the schema's type (`ROWVAL`); a key is always one column (`ROWKEY`), a record key a
     STRUCT, as keys are written unwrapped."""
@@ -225,5 +227,7 @@ def inferred_columns(schema: Any, *, is_key: bool) -> list[tuple[str, SqlType]]:
     if not is_key and isinstance(top, dict) and top.get("type") == "record":
         struct = sql_type_of(top, named)
         assert isinstance(struct, StructType)
+        if keep_case:  # a schema chosen by id names the columns exactly
+            return [(f["name"], s.type) for f, s in zip(top["fields"], struct.fields, strict=True)]
         return [(f.name, f.type) for f in struct.fields]
     return [(UNWRAPPED_KEY if is_key else UNWRAPPED_VALUE, sql_type_of(schema, named))]
