@@ -14,11 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ksql.catalog import Source
-from ksql.cluster.changelog import changelog_topic
-from ksql.cluster.repartition import build as build_repartitioned
-from ksql.cluster.repartition import repartition_topic
-from ksql.cluster.tasks import ClusterAggregationQuery, ClusterStatelessQuery, needs_repartition
+from ksql.catalog import Column, Source
 from ksql.plan.logical import (
     AggregateNode,
     FilterNode,
@@ -46,10 +42,6 @@ RUNNERS: dict[str, type] = {
     AGGREGATION: AggregationQuery,
     JOIN: JoinQuery,
     JOIN_AGGREGATION: JoinAggregationQuery,
-}
-CLUSTER_RUNNERS: dict[str, type] = {
-    STATELESS: ClusterStatelessQuery,
-    AGGREGATION: ClusterAggregationQuery,
 }
 
 JOIN_OPERATORS = {
@@ -99,12 +91,19 @@ def physical_plan(
     if stores is None:
         stores = tuple(runner_cls.declared_stores(analysis, properties))
     internal: list[str] = []
-    service_id = properties.get("ksql.service.id", "default_")
-    regrouped = kind == AGGREGATION and cluster and needs_repartition(analysis)
-    if cluster and kind == AGGREGATION and query_id is not None:
-        if regrouped:
-            internal.append(repartition_topic(service_id, query_id))
-        internal.append(changelog_topic(service_id, query_id))
+    regrouped = False
+    if cluster and kind == AGGREGATION:
+        # Cluster mode needs the Kafka client: imported only when a cluster runs.
+        from ksql.cluster.changelog import changelog_topic
+        from ksql.cluster.repartition import repartition_topic
+        from ksql.cluster.tasks import needs_repartition
+
+        service_id = properties.get("ksql.service.id", "default_")
+        regrouped = needs_repartition(analysis)
+        if query_id is not None:
+            if regrouped:
+                internal.append(repartition_topic(service_id, query_id))
+            internal.append(changelog_topic(service_id, query_id))
     return PhysicalPlan(
         kind=kind,
         runner=runner_cls.__name__,
@@ -118,10 +117,14 @@ def physical_plan(
 
 def _runner_class(kind: str, cluster: bool) -> type:
     if cluster:
-        if kind not in CLUSTER_RUNNERS:  # refused earlier by the cluster's check_query
-            raise AssertionError(f"no cluster runner for {kind} queries")
-        return CLUSTER_RUNNERS[kind]
+        return _cluster_runners()[kind]  # other kinds are refused by the cluster's check_query
     return RUNNERS[kind]
+
+
+def _cluster_runners() -> dict[str, type]:
+    from ksql.cluster.tasks import ClusterAggregationQuery, ClusterStatelessQuery
+
+    return {STATELESS: ClusterStatelessQuery, AGGREGATION: ClusterAggregationQuery}
 
 
 def _operators(plan: SinkNode, kind: str, properties: dict[str, str], regrouped: bool):
@@ -171,8 +174,6 @@ def _operators(plan: SinkNode, kind: str, properties: dict[str, str], regrouped:
 
 
 def _as_source(node) -> Source:
-    from ksql.catalog import Column
-
     return Source(
         node.name, node.kind, node.topic,
         tuple(Column(f.name, f.type, f.namespace) for f in node.fields),
@@ -232,6 +233,9 @@ def build_runner(kind: str, analysis, ctx: RunnerContext):
 
 
 def _cluster_runner(kind: str, analysis, ctx: RunnerContext):
+    from ksql.cluster.repartition import build as build_repartitioned
+    from ksql.cluster.tasks import ClusterAggregationQuery, ClusterStatelessQuery, needs_repartition
+
     node, group = ctx.cluster, ctx.group
     if kind == AGGREGATION and needs_repartition(analysis):
         return build_repartitioned(
