@@ -144,3 +144,20 @@ def test_registry_client_drives_the_api(server):
     assert client.get_compatibility(subject) == "NONE"
     assert client.delete_subject(subject) == [1]
     assert subject not in client.get_subjects()
+
+
+def test_engine_with_an_external_registry(server, tmp_path):
+    from ksql.engine import Engine
+
+    properties = {"ksql.schema.registry.url": f"{server.url}/schema-registry"}
+    with Engine(tmp_path, properties=properties) as engine:
+        engine.execute(
+            "CREATE STREAM ext (A INT) WITH (kafka_topic='ext', value_format='AVRO', partitions=1);"
+            "CREATE STREAM ext_out AS SELECT A + 1 AS B FROM ext;"
+        )
+        engine.execute("INSERT INTO ext (A) VALUES (1);")
+        engine.run_until_idle()
+        assert len(engine.read_topic("EXT_OUT").to_pylist()) == 1
+    client = SchemaRegistryClient({"url": server.registry_url})
+    registered = json.loads(client.get_latest_version("EXT_OUT-value").schema.schema_str)
+    assert [f["name"] for f in registered["fields"]] == ["B"]

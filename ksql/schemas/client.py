@@ -117,7 +117,7 @@ class ExternalRegistry:
             return fn(*args)
         except SchemaRegistryError as error:
             raise RegistryFailure(error.error_message) from None
-        except Exception as error:  # connection refused, timeouts: the reason is the message
+        except Exception as error:  # noqa: BLE001 - connection refused, timeouts: say why
             raise RegistryFailure(f"schema registry {self.url}: {error}") from None
 
     def register(self, subject: str, text: SchemaText) -> int:
