@@ -259,6 +259,8 @@ def _time_writer(logical: str) -> Convert:
 
 def _record_writer(schema: dict[str, Any], named: dict[str, Any]) -> Convert:
     fields = [(f["name"], writer(f["type"], named)) for f in schema.get("fields", [])]
+    # A registered schema may have fields the columns lack: they take their defaults.
+    defaults = {f["name"]: f["default"] for f in schema.get("fields", []) if "default" in f}
 
     def record(v: Any) -> Any:
         out = {}
@@ -270,7 +272,7 @@ def _record_writer(schema: dict[str, Any], named: dict[str, Any]) -> Convert:
                 if value is None:
                     lowered = name.lower()
                     value = next((x for k, x in v.items() if k.lower() == lowered), None)
-            out[name] = None if value is None else convert(value)
+            out[name] = defaults.get(name) if value is None else convert(value)
         return out
 
     return record
