@@ -60,11 +60,6 @@ class ClusterNode:
 
     # Queries -------------------------------------------------------------------------------
 
-    def check_query(self, analysis) -> None:
-        from ksql.cluster.tasks import check_query
-
-        check_query(analysis)
-
     def membership(self, group: str, query_id: str, topic: str, properties: dict[str, str]):
         """Leases from the heartbeats (default), or Kafka's group protocol."""
         if self.leases:

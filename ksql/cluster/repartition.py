@@ -13,8 +13,8 @@ partitions; with exactly_once_v2 each commits its writes and input offsets in a 
 from __future__ import annotations
 
 import dataclasses
+from typing import Any
 
-from ksql.analyzer.aggregate import AggregateAnalysis
 from ksql.catalog import KEY, VALUE, Column, FormatSpec, Source
 from ksql.cluster.changelog import ensure_changelog
 from ksql.cluster.tasks import EXACTLY_ONCE, ClusterAggregationQuery, _GroupMember
@@ -33,7 +33,7 @@ def repartition_topic(service_id: str, query_id: str) -> str:
     return f"_confluent-ksql-{service_id}query_{query_id}-Aggregate-GroupBy-repartition"
 
 
-def plan(analysis: AggregateAnalysis, topic: str) -> tuple[Source, AggregateAnalysis, str]:
+def plan(analysis, topic: str) -> tuple[Source, Any, str]:
     """The repartition topic's source, the aggregation over it, and stage 1's SELECT."""
     columns = [Column(k.name, k.type, KEY) for k in analysis.keys]
     args: dict[str, str] = {}
@@ -139,7 +139,7 @@ class RepartitionedAggregation:
 
     @classmethod
     def declared_stores(
-        cls, analysis: AggregateAnalysis, properties: dict[str, str]
+        cls, analysis, properties: dict[str, str]
     ) -> tuple[StateStoreSpec, ...]:
         """Stage 2's stores (stage 1 keeps none); the topic's name does not change them."""
         stage2 = plan(analysis, topic="")[1]

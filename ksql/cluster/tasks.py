@@ -17,13 +17,9 @@ import logging
 import pyarrow as pa
 from confluent_kafka import KafkaException
 
-from ksql import ast
-from ksql.analyzer.aggregate import AggregateAnalysis
-from ksql.analyzer.join_select import JoinAnalysis
 from ksql.cluster.changelog import PARTITION, Changelog, changelog_topic, ensure_changelog
 from ksql.cluster.membership import GroupMembership
 from ksql.cluster.transactions import TransactionalLog
-from ksql.errors import StatementError
 from ksql.runtime.aggregation_query import AggregationQuery
 from ksql.runtime.decode import DELETED
 from ksql.runtime.runner import StatelessQuery
@@ -33,36 +29,6 @@ from ksql.types import quote_identifier as q
 _log = logging.getLogger(__name__)
 
 EXACTLY_ONCE = ("exactly_once", "exactly_once_v2", "exactly_once_beta")
-
-
-def check_query(analysis) -> None:
-    """Refuse what cluster mode cannot yet run correctly on several servers."""
-    if isinstance(analysis, JoinAnalysis) or (
-        isinstance(analysis, AggregateAnalysis) and analysis.join is not None
-    ):
-        raise StatementError(
-            "Joins are not supported in cluster mode yet (ksql.cluster.enabled=true): their "
-            "state is not restored from changelog topics."
-        )
-    if not isinstance(analysis, AggregateAnalysis):
-        return
-    source = analysis.source
-    if source.is_table:
-        raise StatementError(
-            "Aggregations over a TABLE are not supported in cluster mode yet "
-            "(ksql.cluster.enabled=true)."
-        )
-    if not analysis.keys:
-        raise StatementError(
-            "In cluster mode (ksql.cluster.enabled=true) an aggregation needs a GROUP BY."
-        )
-
-
-def needs_repartition(analysis: AggregateAnalysis) -> bool:
-    """True unless the GROUP BY is exactly the source's key columns."""
-    keys = {c.name for c in analysis.source.key_columns}
-    grouped = {k.expr.name if isinstance(k.expr, ast.ColumnRef) else None for k in analysis.keys}
-    return not keys or grouped != keys
 
 
 class _GroupMember:

@@ -14,6 +14,7 @@ from ksql.errors import KsqlError, StatementError
 from ksql.executor.ddl import check_formats, check_replace, ensure_topic, register_schemas
 from ksql.plan import physical
 from ksql.plan.builder import logical_plan
+from ksql.plan.cluster_rules import check_cluster_plan
 from ksql.results import CommandResult
 
 Analysis = SelectAnalysis | AggregateAnalysis | JoinAnalysis
@@ -174,7 +175,7 @@ def stop_query(engine, query_id: str) -> None:
 def _check_cluster(engine, analysis) -> None:
     """Cluster mode refuses queries it cannot yet share between servers."""
     if getattr(engine, "cluster", None) is not None:
-        engine.cluster.check_query(analysis)
+        check_cluster_plan(logical_plan(analysis, None))
 
 
 def _sink_key_format(key_fmt: FormatSpec, props, session, analysis, kind: str) -> FormatSpec:
@@ -251,13 +252,12 @@ def _start(engine, query_id: str, text: str, analysis, sink: Source, session, ki
             commit_input(index, positions)
 
     plan = logical_plan(analysis, sink)
-    runner_kind = physical.runner_kind(plan)
     context = physical.RunnerContext(
         query_id=query_id, log=log, processing_log=engine.processing_log,
         state_dir=engine.data_dir / "state", properties=session, positions=all_positions,
         sink=sink, commit=commit_input, cluster=cluster, engine=engine, group=group,
     )  # fmt: skip
-    runner = physical.build_runner(runner_kind, analysis, context)
+    runner = physical.build_runner(plan, analysis, context)
     engine.catalog.queries[query_id] = PersistentQuery(
         query_id=query_id,
         sql=text,

@@ -85,7 +85,7 @@ def run_query(engine, stmt: ast.QueryStatement, text: str, session: dict[str, st
         query_id=query_id, log=engine.log, processing_log=engine.processing_log,
         state_dir=state_dir, properties=session, positions=starts, emit=emit,
     )  # fmt: skip
-    runner = physical.build_runner(runner_kind, analysis, context)
+    runner = physical.build_runner(plan, analysis, context)
     state_file = state_dir / f"{query_id}.duckdb"
     stopped = threading.Event()
     # A consumer may close the query from another thread while the producing thread is inside

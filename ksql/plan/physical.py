@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from ksql.catalog import Column, Source
+from ksql.plan.cluster_rules import check_cluster_plan, regroups_across_partitions
 from ksql.plan.logical import (
     AggregateNode,
     FilterNode,
@@ -96,10 +97,9 @@ def physical_plan(
         # Cluster mode needs the Kafka client: imported only when a cluster runs.
         from ksql.cluster.changelog import changelog_topic
         from ksql.cluster.repartition import repartition_topic
-        from ksql.cluster.tasks import needs_repartition
 
         service_id = properties.get("ksql.service.id", "default_")
-        regrouped = needs_repartition(analysis)
+        regrouped = regroups_across_partitions(plan)
         if query_id is not None:
             if regrouped:
                 internal.append(repartition_topic(service_id, query_id))
@@ -117,7 +117,7 @@ def physical_plan(
 
 def _runner_class(kind: str, cluster: bool) -> type:
     if cluster:
-        return _cluster_runners()[kind]  # other kinds are refused by the cluster's check_query
+        return _cluster_runners()[kind]  # other kinds are refused by check_cluster_plan
     return RUNNERS[kind]
 
 
@@ -207,10 +207,11 @@ def state_file(ctx: RunnerContext) -> Path:
     return ctx.state_dir / f"{ctx.query_id}.duckdb"
 
 
-def build_runner(kind: str, analysis, ctx: RunnerContext):
-    """The runner of a query whose plan has runner kind `kind` (see `runner_kind`)."""
+def build_runner(plan: SinkNode, analysis, ctx: RunnerContext):
+    """The runner of the query `plan` (analyzed as `analysis`)."""
+    kind = runner_kind(plan)
     if ctx.cluster is not None:
-        return _cluster_runner(kind, analysis, ctx)
+        return _cluster_runner(kind, plan, analysis, ctx)
     common: dict[str, Any] = {"sink": ctx.sink, "emit": ctx.emit}
     first_commit = None
     if ctx.commit is not None:
@@ -232,12 +233,13 @@ def build_runner(kind: str, analysis, ctx: RunnerContext):
     )  # fmt: skip
 
 
-def _cluster_runner(kind: str, analysis, ctx: RunnerContext):
+def _cluster_runner(kind: str, plan: SinkNode, analysis, ctx: RunnerContext):
     from ksql.cluster.repartition import build as build_repartitioned
-    from ksql.cluster.tasks import ClusterAggregationQuery, ClusterStatelessQuery, needs_repartition
+    from ksql.cluster.tasks import ClusterAggregationQuery, ClusterStatelessQuery
 
+    check_cluster_plan(plan)
     node, group = ctx.cluster, ctx.group
-    if kind == AGGREGATION and needs_repartition(analysis):
+    if kind == AGGREGATION and regroups_across_partitions(plan):
         return build_repartitioned(
             node, ctx.engine, ctx.query_id, analysis, ctx.sink, ctx.positions, group,
             ctx.properties,
