@@ -1,12 +1,14 @@
 """ksql side of the benchmark suite: one query as a persistent query, end to end.
 
 Usage (run by suite.py in a fresh process per measurement; prints one JSON object):
-  python benchmarks/ksql_side.py --data DIR --query q1 throughput [--batch 65536]
+  python benchmarks/ksql_side.py --data DIR --query q1 throughput [--batch 65536] [--format AVRO]
   python benchmarks/ksql_side.py --data DIR --query q1 latency [--rate 20000] [--seconds 5]
 
 throughput: copies the prepared topic log (`DIR/ksql-log`, see suite_data.py) into a fresh data
 directory, creates the sources and the query, then times `engine.step(batch)` until idle: read,
-decode JSON, compute, encode, append, checkpoint. Records/s counts input records.
+decode JSON, compute, encode, append, checkpoint. Records/s counts input records. With
+`--format AVRO` (or another schema-registry format) the sources read the same events converted
+to that value format (suite_formats.py; the topics and the registry are copied in).
 
 latency: starts the engine's background loop on empty topics, then a producer thread appends the
 same input records at a fixed rate (a batch every 5 ms) and notes the wall time of each append.
@@ -32,15 +34,16 @@ import pyarrow as pa
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from suite_queries import BY_NAME, KSQL_DDL, Query
+import suite_formats
+from suite_queries import BY_NAME, Query
 
 from ksql.engine import Engine
 from ksql.storage.log import TopicLog
 
 
-def _create(engine: Engine, query: Query) -> None:
+def _create(engine: Engine, query: Query, fmt: str = suite_formats.JSON) -> None:
     for source in query.ksql_sources or query.inputs:
-        engine.execute(KSQL_DDL[source])
+        engine.execute(suite_formats.ddl(source, fmt))
     engine.execute(query.ksql)
 
 
@@ -52,12 +55,17 @@ def _errors(engine: Engine) -> list[str]:
     ]
 
 
-def throughput(data: Path, query: Query, batch: int) -> dict:
+def throughput(data: Path, query: Query, batch: int, fmt: str = suite_formats.JSON) -> dict:
     with tempfile.TemporaryDirectory(prefix="ksql-suite-") as tmp:
-        shutil.copytree(data / "ksql-log", Path(tmp) / "topics")
+        if fmt.upper() == suite_formats.JSON:
+            shutil.copytree(data / "ksql-log", Path(tmp) / "topics")
+        else:
+            converted = suite_formats.prepare(data, fmt)
+            shutil.copytree(converted / "topics", Path(tmp) / "topics")
+            shutil.copytree(converted / "schemas", Path(tmp) / "schemas")
         engine = Engine(tmp, properties={"auto.offset.reset": "earliest"})
-        records = sum(engine.log.end_offset(t, 0) for t in query.inputs)
-        _create(engine, query)
+        records = sum(engine.log.end_offset(suite_formats.topic(t, fmt), 0) for t in query.inputs)
+        _create(engine, query, fmt)
         started = time.perf_counter()
         while engine.step(batch):
             pass
@@ -174,6 +182,7 @@ def main() -> None:
     sub = parser.add_subparsers(dest="mode", required=True)
     tp = sub.add_parser("throughput")
     tp.add_argument("--batch", type=int, default=65536, help="max records per step")
+    tp.add_argument("--format", default="JSON", help="value format of the inputs (JSON, AVRO...)")
     lat = sub.add_parser("latency")
     lat.add_argument("--rate", type=int, default=20_000, help="input records per second")
     lat.add_argument("--seconds", type=float, default=5.0)
@@ -181,7 +190,7 @@ def main() -> None:
     query = BY_NAME[args.query]
     try:
         if args.mode == "throughput":
-            result = throughput(args.data, query, args.batch)
+            result = throughput(args.data, query, args.batch, args.format)
         else:
             result = latency(args.data, query, args.rate, args.seconds)
     except Exception as exc:  # noqa: BLE001 - reported in the table, never a number

@@ -10,6 +10,9 @@ each in a fresh process, over the same generated JSON-lines input (suite_data.py
   (b) Apache Flink SQL, parallelism 1, filesystem source, blackhole sink (flink_side.py);
   (c) DuckDB: the same query as one batch SQL statement, one thread (duckdb_side.py).
 then ksql once more at a fixed input rate for end-to-end latency (ksql_side.py latency).
+At the first scale, `--formats AVRO` (the default) also runs q1, the tumbling window and q20 with
+their inputs' values in each schema-registry format, the same events encoded once
+(suite_formats.py), and prints them beside the JSON figures of the same run.
 Peak RSS is sampled over each process tree (Flink's includes its JVM). Prints two tables:
 throughput, ratios, latency and memory at the first scale; events/s at each scale.
 
@@ -180,6 +183,7 @@ def print_tables(results: dict, scales: list[int], flink_note: str, rate: int) -
             if res and "error" in res and not res["error"].startswith("n/a"):
                 notes.append(f"{q.name} {side}: {res['error']}")
     print(f"Flink: {flink_note}. Latency: ksql fed at {rate:,} records/s (produce -> output).")
+    print_formats(results, first)
     if len(scales) > 1:
         print()
         print(
@@ -216,6 +220,29 @@ def print_tables(results: dict, scales: list[int], flink_note: str, rate: int) -
         print(f"  ! {note}")
 
 
+def print_formats(results: dict, first: int) -> None:
+    """ksql on the same events with their values in each schema-registry format."""
+    formats = sorted(
+        {side[5:] for r in results.values() for side in r.get(first, {}) if side.startswith("ksql ")}
+    )
+    if not formats:
+        return
+    print()
+    print(f"Value formats at {first:,} events (ksql events/s; ratio to JSON in the same run)")
+    head = f"{'query':<7}{'JSON':>9}" + "".join(f"{f:>10}{f + '/JSON':>12}" for f in formats)
+    print(head)
+    print("-" * len(head))
+    for q in QUERIES:
+        row = results.get(q.name, {}).get(first, {})
+        if not any(f"ksql {f}" in row for f in formats):
+            continue
+        line = f"{q.name:<7}{_rate(row.get('ksql')):>9}"
+        for f in formats:
+            res = row.get(f"ksql {f}")
+            line += f"{_rate(res):>10}{_ratio(res, row.get('ksql')):>12}"
+        print(line)
+
+
 def _marginal(small: dict | None, large: dict | None) -> dict | None:
     """Events/s of the extra input between two scales: fixed start-up costs cancel out."""
     if not small or not large or "rate" not in small or "rate" not in large:
@@ -250,6 +277,8 @@ def main() -> None:
     parser.add_argument("--latency-rate", type=int, default=20_000, help="records/s fed")
     parser.add_argument("--latency-seconds", type=float, default=5.0)
     parser.add_argument("--batch", type=int, default=65536, help="ksql records per step")
+    parser.add_argument("--formats", default="AVRO", help="schema-registry formats to compare")
+    parser.add_argument("--format-queries", default="q1,tumble,q20")
     parser.add_argument("--json", type=Path, help="also write every measurement here")
     parser.add_argument("--from-json", type=Path, help="print the tables of a saved run, exit")
     args = parser.parse_args()
@@ -305,6 +334,13 @@ def main() -> None:
                 flush=True,
             )
             if scale == scales[0]:
+                formats = [f for f in args.formats.split(",") if f]
+                if name in args.format_queries.split(","):
+                    for fmt in formats:
+                        row[f"ksql {fmt.upper()}"] = run_side(
+                            [py, str(HERE / "ksql_side.py"), *base, "throughput",
+                             "--batch", str(args.batch), "--format", fmt]
+                        )  # fmt: skip
                 results[name]["lat"] = run_side(
                     [
                         py,
