@@ -4,7 +4,8 @@ Reading decodes each record with its writer's schema (by the id it carries) and 
 datum to the declared columns with ksqlDB's rules (avro_values). Writing uses the schema
 ksqlDB would generate for the columns (avro_schema), registered under the topic's subject, or
 the registered schema `VALUE_SCHEMA_ID` / `KEY_SCHEMA_ID` names. Per record work is fastavro's
-C decoder plus one converter closure; Arrow is built once per batch.
+C decoder plus one converter closure; Arrow is built once per batch. Batches of flat records
+(primitive fields) skip both: avro_vector decodes and encodes them field by field with numpy.
 
 Format properties (see properties.choose_formats): `fullSchemaName`, `schemaId`.
 """
@@ -22,6 +23,7 @@ from fastavro import parse_schema, schemaless_reader, schemaless_writer
 from ksql.errors import KsqlError
 from ksql.formats.avro_schema import avro_schema, check_avro_columns, inferred_columns
 from ksql.formats.avro_values import AvroValueError, reader, to_json, writer
+from ksql.formats.avro_vector import AvroVectors
 from ksql.formats.base import Columns, DecodeResult, as_array, check_map_keys, null_table
 from ksql.formats.json_format import is_unwrapped
 from ksql.formats.registry_schemas import SubjectSchemas, frame, unframe
@@ -45,6 +47,7 @@ class AvroFormat:
     name: str = "AVRO"
     _writers: dict[tuple, _Writer] = field(default_factory=dict)
     _readers: dict[tuple, Any] = field(default_factory=dict)
+    _vectors: AvroVectors = field(default_factory=AvroVectors)
 
     # ------------------------------------------------------------ schema
 
@@ -95,6 +98,18 @@ class AvroFormat:
         if not columns or n == 0:
             return DecodeResult(null_table(n, columns), None)
         unwrapped = is_unwrapped(columns, wrap_single)
+        if not unwrapped:
+            result = self._vectors.decode(
+                data,
+                columns,
+                self._parsed,
+                lambda part: self._decode_records(part, columns, unwrapped),
+            )
+            if result is not None:
+                return result
+        return self._decode_records(data, columns, unwrapped)
+
+    def _decode_records(self, data: pa.Array, columns: Columns, unwrapped: bool) -> DecodeResult:
         convert = self._reader(columns, unwrapped)
         rows: list[Any] = []
         errors: list[str | None] = []
@@ -133,14 +148,20 @@ class AvroFormat:
 
     def _read(self, raw: bytes) -> Any:
         schema_id, payload = unframe(raw)
-        parsed = self.schemas.parsed(schema_id, lambda text: parse_schema(json.loads(text)))
-        return schemaless_reader(io.BytesIO(payload), parsed, None)
+        return schemaless_reader(io.BytesIO(payload), self._parsed(schema_id), None)
+
+    def _parsed(self, schema_id: int) -> Any:
+        return self.schemas.parsed(schema_id, lambda text: parse_schema(json.loads(text)))
 
     def encode(self, table, columns: Columns, *, wrap_single: bool | None) -> pa.BinaryArray:
         if not columns:
             return pa.nulls(table.num_rows, pa.binary())
         target = self._writer(columns, wrap_single)
         unwrapped = is_unwrapped(columns, wrap_single)
+        if not unwrapped:
+            vectorized = self._vectors.encode(table, columns, target.schema_id, target.parsed)
+            if vectorized is not None:
+                return vectorized
         names = [name for name, _ in columns]
         out: list[bytes | None] = []
         buffer = io.BytesIO()
