@@ -111,6 +111,13 @@ def test_group_by_another_key_goes_through_a_repartition_topic(props, tmp_path, 
         assert a.log.topic_exists(
             "_confluent-ksql-default_query_CTAS_T_0-Aggregate-GroupBy-repartition"
         )
+        # EXPLAIN shows the two stages and the topics the cluster made for the query.
+        (explained,) = a.execute("EXPLAIN CTAS_T_0;")
+        assert "RepartitionedAggregation (aggregation)" in explained.topology
+        assert "Re-key by the GROUP BY and write the repartition topic" in explained.topology
+        for suffix in ("GroupBy-repartition", "Aggregate-Materialize-changelog"):
+            topic = f"_confluent-ksql-default_query_CTAS_T_0-Aggregate-{suffix}"
+            assert f"internal: {topic}" in explained.topology
         for i in range(400):
             value = b'{"REGION": "r%d", "V": %d}' % (i % 6, i % 5)
             a.produce("src", f"k{i % 50}".encode(), value, 1000 + i)

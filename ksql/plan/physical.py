@@ -88,22 +88,20 @@ def physical_plan(
     """The physical plan of `plan`. `stores` are a running query's own declarations; without
     them they are computed from the configuration (nothing is opened)."""
     kind = runner_kind(plan)
-    runner_cls = _runner_class(kind, cluster)
+    regrouped = cluster and kind == AGGREGATION and regroups_across_partitions(plan)
+    runner_cls = _runner_class(kind, cluster, regrouped)
     if stores is None:
         stores = tuple(runner_cls.declared_stores(analysis, properties))
     internal: list[str] = []
-    regrouped = False
-    if cluster and kind == AGGREGATION:
+    if cluster and kind == AGGREGATION and query_id is not None:
         # Cluster mode needs the Kafka client: imported only when a cluster runs.
         from ksql.cluster.changelog import changelog_topic
         from ksql.cluster.repartition import repartition_topic
 
         service_id = properties.get("ksql.service.id", "default_")
-        regrouped = regroups_across_partitions(plan)
-        if query_id is not None:
-            if regrouped:
-                internal.append(repartition_topic(service_id, query_id))
-            internal.append(changelog_topic(service_id, query_id))
+        if regrouped:
+            internal.append(repartition_topic(service_id, query_id))
+        internal.append(changelog_topic(service_id, query_id))
     return PhysicalPlan(
         kind=kind,
         runner=runner_cls.__name__,
@@ -115,16 +113,16 @@ def physical_plan(
     )
 
 
-def _runner_class(kind: str, cluster: bool) -> type:
-    if cluster:
-        return _cluster_runners()[kind]  # other kinds are refused by check_cluster_plan
-    return RUNNERS[kind]
-
-
-def _cluster_runners() -> dict[str, type]:
+def _runner_class(kind: str, cluster: bool, regrouped: bool) -> type:
+    if not cluster:
+        return RUNNERS[kind]
+    from ksql.cluster.repartition import RepartitionedAggregation
     from ksql.cluster.tasks import ClusterAggregationQuery, ClusterStatelessQuery
 
-    return {STATELESS: ClusterStatelessQuery, AGGREGATION: ClusterAggregationQuery}
+    if regrouped:
+        return RepartitionedAggregation
+    # Other kinds are refused by check_cluster_plan before a runner is asked for.
+    return {STATELESS: ClusterStatelessQuery, AGGREGATION: ClusterAggregationQuery}[kind]
 
 
 def _operators(plan: SinkNode, kind: str, properties: dict[str, str], regrouped: bool):
