@@ -9,6 +9,7 @@ import math
 import random
 import re
 import struct
+from decimal import Decimal
 
 import pyarrow as pa
 import pytest
@@ -19,7 +20,7 @@ from ksql.formats.avro_values import writer
 from ksql.formats.base import get_format
 from ksql.schemas.client import LocalRegistry
 from ksql.schemas.model import SchemaText
-from ksql.types import BIGINT, BOOLEAN, BYTES, DOUBLE, INTEGER, STRING, TIMESTAMP
+from ksql.types import BIGINT, BOOLEAN, BYTES, DOUBLE, INTEGER, STRING, TIMESTAMP, DecimalType
 
 WRITER = {
     "type": "record",
@@ -229,11 +230,21 @@ def _random_table(rng: random.Random, n: int) -> pa.Table:
         "OK": column(lambda: rng.random() < 0.5, BOOLEAN),
         "TEXT": column(lambda: rng.choice(_TEXTS), STRING),
         "RAW": column(lambda: rng.randbytes(rng.randint(0, 20)), BYTES),
+        "PRICE": column(lambda: _decimal(rng, 23, 3), DecimalType(23, 3)),
+        "HUGE": column(lambda: _decimal(rng, 38, 10), DecimalType(38, 10)),
     })  # fmt: skip
 
 
+def _decimal(rng: random.Random, precision: int, scale: int) -> Decimal:
+    # fastavro sizes by magnitude: the byte count changes at +-2**(8k - 1)
+    edges = [0, 1, -1, 127, 128, -128, -129, 2**15, -(2**15), 2**63, -(2**63) - 1]
+    top = 10**precision - 1
+    unscaled = rng.choice(edges + [top, -top, rng.randint(-top, top), rng.randint(-999, 999)])
+    return Decimal(f"{unscaled}E-{scale}")  # exact: scaleb rounds to 28 digits
+
+
 ENCODED = [("ID", BIGINT), ("N", INTEGER), ("X", DOUBLE), ("OK", BOOLEAN), ("TEXT", STRING),
-           ("RAW", BYTES)]  # fmt: skip
+           ("RAW", BYTES), ("PRICE", DecimalType(23, 3)), ("HUGE", DecimalType(38, 10))]  # fmt: skip
 
 
 def _expected_bytes(schema_id: int, schema, table: pa.Table) -> list[bytes]:
@@ -294,3 +305,21 @@ def test_encode_falls_back_where_fastavro_decides(registry):
     )
     with_null = pa.table({"ID": pa.array([1, None], pa.int64())})
     assert fmt._vectors.encode(with_null, columns, schema_id, parse_schema(schema)) is None
+
+
+def test_decimal_beyond_the_schema_precision_falls_back(registry):
+    schema = {"type": "record", "name": "R", "fields": [
+        {"name": "P", "type": ["null", {"type": "bytes", "logicalType": "decimal",
+                                        "precision": 5, "scale": 2}]},
+    ]}  # fmt: skip
+    schema_id = _register(registry, schema)
+    fmt = _format(registry, schemaId=schema_id)
+    columns = [("P", DecimalType(10, 2))]
+    fits = pa.table(
+        {"P": pa.array([Decimal("123.45"), None, Decimal("-0.01")], columns[0][1].arrow())}
+    )
+    assert fmt.encode(fits, columns, wrap_single=None).to_pylist() == _expected_bytes(
+        schema_id, schema, fits
+    )
+    wide = pa.table({"P": pa.array([Decimal("1234.56")], columns[0][1].arrow())})
+    assert fmt._vectors.encode(wide, columns, schema_id, parse_schema(schema)) is None

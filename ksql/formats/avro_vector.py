@@ -9,15 +9,16 @@ the same either way:
 - decode: every framed record must carry the same schema id. A record that does not decode
   cleanly here (cut short, a bad varint or branch, invalid UTF-8, an INTEGER out of range) is
   decoded again per record, which gives it the error (or value) it always had.
-- encode: the schema written is such a record, its fields matched to columns as avro_values'
-  record writer does (exact name, upper-cased name, then case-insensitively), none with a
-  non-null default, a field outside a union never null.
+- encode: the schema written is such a record (decimals as `bytes` with the column's scale
+  too), its fields matched to columns as avro_values' record writer does (exact name,
+  upper-cased name, then case-insensitively), none with a non-null default, a field outside a
+  union never null, a decimal within the schema's precision.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -27,6 +28,7 @@ import pyarrow.compute as pc
 from ksql.errors import KsqlError
 from ksql.formats.avro_wire import (
     Run,
+    decimal_bytes,
     gather_binary,
     padded,
     read_fixed,
@@ -37,6 +39,7 @@ from ksql.formats.avro_wire import (
 )
 from ksql.formats.base import Columns, DecodeResult, table_column
 from ksql.formats.registry_schemas import frame
+from ksql.types import DecimalType
 
 _KINDS = ("long", "int", "double", "float", "boolean", "string", "bytes")
 # Writer field kinds each column type reads (avro_values.reader), and what it writes from.
@@ -62,9 +65,10 @@ _INT32 = (-(2**31), 2**31 - 1)
 
 @dataclass(frozen=True, slots=True)
 class _Field:
-    kind: str
+    kind: str  # an Avro primitive, or "decimal" (bytes)
     null_branch: int | None  # the branch of null in the field's union; None: not a union
     target: int | None  # the column it fills (decode) or None
+    decimal: tuple[int, int] | None = None  # precision, scale
 
 
 @dataclass(slots=True)
@@ -145,6 +149,15 @@ class AvroVectors:
                 pieces += [run.build(), binary.fill_null(b"")]
                 run = Run(n)
                 continue
+            if spec.kind == "decimal":
+                assert spec.decimal is not None
+                raw, widths, fits = decimal_bytes(values, spec.decimal[0])
+                if not fits[valid].all():  # fastavro's error, per record
+                    return None
+                widths[~valid] = 0
+                run.varint(zigzag(widths), valid)
+                run.tails(raw, widths)
+                continue
             numbers = values.fill_null(False if spec.kind == "boolean" else 0)
             numbers = numbers.to_numpy(zero_copy_only=False)
             if spec.kind == "double":
@@ -163,22 +176,27 @@ class AvroVectors:
 # ---------------------------------------------------------------- plans
 
 
-def _flat_type(schema: Any) -> tuple[str, int | None] | None:
-    """(kind, branch of null) of a field's type when it is one this module reads."""
+def _flat_type(schema: Any) -> _Field | None:
+    """The field's type when it is one this module reads or writes (its target unset)."""
     if isinstance(schema, list):
         if len(schema) != 2 or "null" not in schema:
             return None
         null_branch = schema.index("null")
         inner = _flat_type(schema[1 - null_branch])
-        return None if inner is None or inner[1] is not None else (inner[0], null_branch)
+        if inner is None or inner.null_branch is not None:
+            return None
+        return replace(inner, null_branch=null_branch)
     if isinstance(schema, dict):
+        if schema.get("logicalType") == "decimal" and schema.get("type") == "bytes":
+            digits = (int(schema["precision"]), int(schema.get("scale", 0)))
+            return _Field("decimal", None, None, digits)
         if "logicalType" in schema:
             return None
         schema = schema.get("type")
-    return (schema, None) if schema in _KINDS else None
+    return _Field(schema, None, None) if schema in _KINDS else None
 
 
-def _fields(schema: Any) -> list[tuple[str, str, int | None, dict]] | None:
+def _fields(schema: Any) -> list[tuple[_Field, dict]] | None:
     if not isinstance(schema, dict) or schema.get("type") != "record":
         return None
     out = []
@@ -186,7 +204,7 @@ def _fields(schema: Any) -> list[tuple[str, str, int | None, dict]] | None:
         flat = _flat_type(entry["type"])
         if flat is None:
             return None
-        out.append((entry["name"], flat[0], flat[1], entry))
+        out.append((flat, entry))
     return out
 
 
@@ -196,12 +214,12 @@ def _decode_plan(schema: Any, columns: Columns) -> list[_Field] | None:
         return None
     index = {name: i for i, (name, _) in enumerate(columns)}
     plan = []
-    for name, kind, null_branch, _ in fields:
+    for spec, entry in fields:
         # avro_values' struct reader: the column named as the field, else its upper case.
-        target = index.get(name, index.get(name.upper()))
-        if target is not None and kind not in _READS.get(columns[target][1].name, ()):
+        target = index.get(entry["name"], index.get(entry["name"].upper()))
+        if target is not None and spec.kind not in _READS.get(columns[target][1].name, ()):
             return None
-        plan.append(_Field(kind, null_branch, target))
+        plan.append(replace(spec, target=target))
     return plan
 
 
@@ -211,17 +229,25 @@ def _encode_plan(schema: Any, columns: Columns) -> list[tuple[_Field, list[int]]
         return None
     names = [name for name, _ in columns]
     plan = []
-    for name, kind, null_branch, entry in fields:
-        if kind not in _WRITES or entry.get("default") is not None:
+    for spec, entry in fields:
+        if entry.get("default") is not None:
             return None
-        sources = _sources(name, names)
+        sources = _sources(entry["name"], names)
         types = {columns[i][1] for i in sources}
-        if len(types) > 1 or any(t.name not in _WRITES[kind] for t in types):
+        if len(types) > 1 or not all(_writes(spec, t) for t in types):
             return None
-        if not sources and null_branch is None:
+        if not sources and spec.null_branch is None:
             return None
-        plan.append((_Field(kind, null_branch, None), sources))
+        plan.append((spec, sources))
     return plan
+
+
+def _writes(spec: _Field, sql_type) -> bool:
+    """Whether avro_values' writer turns the column's values into the field's unchanged."""
+    if spec.kind == "decimal":  # the same scale: its quantize changes nothing
+        assert spec.decimal is not None
+        return isinstance(sql_type, DecimalType) and sql_type.scale == spec.decimal[1]
+    return sql_type.name in _WRITES.get(spec.kind, ())
 
 
 def _sources(name: str, names: list[str]) -> list[int]:

@@ -7,7 +7,8 @@ array (Arrow does the copy). Reads may look past a record's end, never past the 
 `ok` masks say which records held the whole value.
 
 Writing builds runs of records' bytes: a `Run` collects varints and fixed-width values per
-record, lays them out with offsets and returns one Arrow binary array.
+record, lays them out with offsets and returns one Arrow binary array. `decimal_bytes` gives
+the big-endian bytes fastavro writes for a decimal128 array's unscaled values.
 """
 
 from __future__ import annotations
@@ -117,11 +118,14 @@ class Run:
 
     def fixed(self, raw: np.ndarray, mask: np.ndarray | None = None) -> None:
         """Bytes `raw` (records x width, or one row for all) written where `mask` is set."""
-        raw = raw.reshape(-1, raw.shape[-1]) if raw.ndim > 1 else raw.reshape(-1, 1)
         widths = np.full(self.n, raw.shape[1], np.int64)
         if mask is not None:
             widths[~mask] = 0
         self._items.append(("fixed", raw, widths))
+
+    def tails(self, raw: np.ndarray, widths: np.ndarray) -> None:
+        """The last widths[i] bytes of each row of `raw` (records x width)."""
+        self._items.append(("tails", raw, widths))
 
     def varint(self, unsigned: np.ndarray, mask: np.ndarray | None = None) -> None:
         """Varints of zig-zagged values (see `zigzag`) written where `mask` is set."""
@@ -143,6 +147,8 @@ class Run:
         for kind, values, widths in self._items:
             if kind == "fixed":
                 _put_fixed(out, pos, values, widths)
+            elif kind == "tails":
+                _put_tails(out, pos, values, widths)
             else:
                 _put_varint(out, pos, values, widths)
             pos += widths
@@ -154,6 +160,45 @@ def _put_fixed(out: np.ndarray, pos: np.ndarray, raw: np.ndarray, widths: np.nda
     rows = np.flatnonzero(widths)
     source = raw if len(raw) == 1 else raw[rows]
     out[pos[rows, None] + np.arange(raw.shape[1])] = source
+
+
+def _put_tails(out: np.ndarray, pos: np.ndarray, raw: np.ndarray, widths: np.ndarray) -> None:
+    full = raw.shape[1]
+    columns = np.arange(full)
+    skip = (full - widths)[:, None]
+    keep = columns >= skip
+    out[(pos[:, None] + columns - skip)[keep]] = raw[keep]
+
+
+def decimal_bytes(values: pa.Array, precision: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(each decimal128's unscaled value as 16 big-endian bytes, the count of trailing bytes
+    fastavro writes, whether its digits fit `precision`). fastavro sizes a value by its
+    magnitude: (bit_length(|u|) + 8) // 8 bytes of two's complement."""
+    n = len(values)
+    raw = np.frombuffer(values.buffers()[1], np.uint8, n * 16, values.offset * 16).reshape(n, 16)
+    words = raw.view("<u8")
+    low, high = words[:, 0].copy(), words[:, 1].copy()
+    negative = high >= np.uint64(1 << 63)
+    # |u| in 128 bits: ~u + 1 where negative (a carry into high when low wraps to zero)
+    low[negative] = ~low[negative] + np.uint64(1)
+    high[negative] = ~high[negative] + (low[negative] == 0).astype(np.uint64)
+    widths = np.ones(n, np.int64)
+    for bits in range(7, 127, 8):  # one more byte for each 2**(8k - 1) that |u| reaches
+        widths += _at_least(high, low, bits)
+    fits = ~_at_least_value(high, low, 10**precision)
+    return raw[:, ::-1], widths, fits
+
+
+def _at_least(high: np.ndarray, low: np.ndarray, bits: int) -> np.ndarray:
+    """high:low >= 2**bits."""
+    if bits >= 64:
+        return high >= np.uint64(1 << (bits - 64))
+    return (high != 0) | (low >= np.uint64(1 << bits))
+
+
+def _at_least_value(high: np.ndarray, low: np.ndarray, value: int) -> np.ndarray:
+    top, bottom = np.uint64(value >> 64), np.uint64(value & (2**64 - 1))
+    return (high > top) | ((high == top) & (low >= bottom))
 
 
 def _put_varint(out: np.ndarray, pos: np.ndarray, unsigned: np.ndarray, widths: np.ndarray) -> None:
