@@ -123,7 +123,10 @@ class AvroFormat:
                 datum = self._read(raw)
                 rows.append(None if datum is None else convert(datum))
                 errors.append(None)
-            except (AvroValueError, KsqlError, ValueError, EOFError, TypeError) as error:
+            # fastavro raises IndexError for a varint cut short at the end of a record.
+            except (
+                AvroValueError, KsqlError, ValueError, EOFError, TypeError, IndexError
+            ) as error:
                 rows.append(None)
                 errors.append(f"Error deserializing AVRO message: {error}")
                 failed = True
