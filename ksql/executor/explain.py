@@ -20,12 +20,14 @@ def explain(engine, stmt: ast.Explain, text: str, session: dict[str, str]) -> Ex
     target = stmt.statement
     cluster = getattr(engine, "cluster", None) is not None
     sink = None
+    pull = False
     if isinstance(target, ast.CreateAsSelect):
         analysis, sink = plan_create_as_select(engine, target, text, session)
     elif isinstance(target, ast.InsertInto):
         analysis, sink = plan_insert_into(engine, target, session)
     elif isinstance(target, ast.QueryStatement):
         query, analysis = analyze_transient(engine, target.query, session)
+        pull = query.emit is None and analysis.source.is_table
         cluster = False  # transient queries run on the server that was asked
     else:
         raise StatementError(
@@ -33,7 +35,7 @@ def explain(engine, stmt: ast.Explain, text: str, session: dict[str, str]) -> Ex
             "INSERT INTO ... SELECT, or of a running query by its id."
         )
     plan = logical_plan(analysis, sink)
-    if sink is None and query.emit is None and analysis.source.is_table:
+    if pull:
         physical = _pull_plan(plan)
     else:
         physical = physical_plan(plan, analysis, session, cluster=cluster)

@@ -126,12 +126,15 @@ def _aggregation(analysis: AggregateAnalysis) -> PlanNode:
 
 
 def _regroups(analysis: AggregateAnalysis) -> bool:
-    """Whether the group key differs from the source's key, so rows change partition."""
-    grouped = []
+    """Whether rows change partition: unless the GROUP BY is exactly the source's key columns
+    (in any order: the same key then lands on the same partition). Cluster mode's repartition
+    topic follows this node (plan/cluster_rules.py)."""
+    keys = {c.name for c in analysis.source.key_columns}
+    grouped = set()
     for key in analysis.keys:
         expr = strip_qualifiers(key.expr) if key.expr is not None else None
-        grouped.append(expr.name if isinstance(expr, ast.ColumnRef) else None)
-    return grouped != [c.name for c in analysis.source.key_columns]
+        grouped.add(expr.name if isinstance(expr, ast.ColumnRef) else None)
+    return not keys or grouped != keys
 
 
 def _projected(column) -> ProjectedColumn:

@@ -9,12 +9,12 @@ not its source's key re-keys its rows through a repartition topic first.
 
 from __future__ import annotations
 
-from ksql import ast
 from ksql.errors import StatementError
 from ksql.plan.logical import (
     AggregateNode,
     JoinNode,
     PlanNode,
+    RepartitionNode,
     SourceNode,
     WindowedAggregateNode,
     walk_plan,
@@ -50,14 +50,11 @@ def check_cluster_plan(plan: PlanNode) -> None:
 
 
 def regroups_across_partitions(plan: PlanNode) -> bool:
-    """True for an aggregation unless its GROUP BY is exactly its source's key columns (in any
-    order: the same key then lands on the same partition, so on the same server)."""
-    aggregate = _aggregate(plan)
-    if aggregate is None:
-        return False
-    keys = {f.name for f in _source(plan).fields if f.namespace == "KEY"}
-    grouped = {k.expr.name if isinstance(k.expr, ast.ColumnRef) else None for k in aggregate.keys}
-    return not keys or grouped != keys
+    """True when the plan re-keys its rows for a GROUP BY (see builder._regroups): cluster mode
+    then writes them through a repartition topic first."""
+    return any(
+        isinstance(n, RepartitionNode) and n.reason == "GROUP BY" for n in walk_plan(plan)
+    )
 
 
 def _source(plan: PlanNode) -> SourceNode:
