@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ksql.catalog import Column, Source
+from ksql.catalog import Source
 from ksql.plan.cluster_rules import check_cluster_plan, regroups_across_partitions
 from ksql.plan.logical import (
     AggregateNode,
@@ -105,7 +105,7 @@ def physical_plan(
     return PhysicalPlan(
         kind=kind,
         runner=runner_cls.__name__,
-        operators=tuple(_operators(plan, kind, properties, regrouped)),
+        operators=tuple(_operators(plan, analysis, kind, properties, regrouped)),
         stores=tuple(stores),
         source_topics=tuple(s.topic for s in sources_of(plan)),
         sink_topic=plan.topic,
@@ -125,7 +125,7 @@ def _runner_class(kind: str, cluster: bool, regrouped: bool) -> type:
     return {STATELESS: ClusterStatelessQuery, AGGREGATION: ClusterAggregationQuery}[kind]
 
 
-def _operators(plan: SinkNode, kind: str, properties: dict[str, str], regrouped: bool):
+def _operators(plan: SinkNode, analysis, kind: str, properties: dict[str, str], regrouped: bool):
     """The operators of a runner, as EXPLAIN lists them."""
     sources = sources_of(plan)
     nodes = list(walk_plan(plan))
@@ -158,7 +158,8 @@ def _operators(plan: SinkNode, kind: str, properties: dict[str, str], regrouped:
         steps += ["PARTITION BY"] if rekey else []
         steps.append("projection")
         fused = ""
-        if kind == STATELESS and FusedJsonStateless.applies(_as_source(sources[0])):
+        # The same test the stateless runner makes on its source.
+        if kind == STATELESS and FusedJsonStateless.applies(analysis.source):
             fused = "; fused with the JSON decode while batches verify"
         yield f"{', '.join(steps).capitalize()} in one DuckDB query{fused}"
     if plan.name is None:
@@ -169,14 +170,6 @@ def _operators(plan: SinkNode, kind: str, properties: dict[str, str], regrouped:
     stateful = kind != STATELESS
     yield ("Commit state and source positions in one transaction" if stateful
            else "Commit the source positions")  # fmt: skip
-
-
-def _as_source(node) -> Source:
-    return Source(
-        node.name, node.kind, node.topic,
-        tuple(Column(f.name, f.type, f.namespace) for f in node.fields),
-        node.key_format, node.value_format, window=node.window,
-    )  # fmt: skip
 
 
 # Construction ----------------------------------------------------------------------------------
