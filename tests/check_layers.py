@@ -24,6 +24,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("runtime", "analyzer"),  # siblings: operators and runners | name and type resolution
     ("cluster",),  # runners shared between servers
     ("plan",),  # logical plan, physical plan, EXPLAIN
+    ("connect",),  # connectors, transforms, converters and the runtime that runs them
     ("executor",),  # one handler per statement kind
     ("engine", "__init__"),  # the facade
     ("conformance",),  # the corpus runner, a client of the engine
@@ -33,7 +34,7 @@ SIBLINGS = {("runtime", "analyzer"), ("analyzer", "runtime")}
 # What the adapters (server/, repl/) may import from ksql: the facade and the data it returns
 # (results, and the catalog's Source, Column and PersistentQuery records).
 ADAPTER_IMPORTS = {
-    "engine", "results", "catalog", "errors", "types", "ast", "parser", "prepare", "functions"
+    "engine", "results", "catalog", "errors", "types", "ast", "parser", "prepare", "functions",
 }
 ADAPTERS = ("server", "repl")
 

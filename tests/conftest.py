@@ -1,4 +1,5 @@
-"""Fixtures shared by test modules: one Kafka-protocol broker for the whole test session."""
+"""Fixtures shared by test modules: one Kafka-protocol broker and one PostgreSQL server for the
+whole test session."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import os
 import pytest
 
 from ksql.storage.kafka_broker import BrokerUnavailable, NoidaBroker
+from tests.support.postgres import PostgresServer, PostgresUnavailable
 
 
 class ExternalBroker:
@@ -30,6 +32,18 @@ def broker():
         pytest.skip(f"Kafka-protocol broker could not start: {error}")
     yield b
     b.stop()
+
+
+@pytest.fixture(scope="session")
+def postgres():
+    """A PostgreSQL server (wal_level=logical) for the session; tests take their own
+    databases from it with `create_database()`. Skips when PostgreSQL is not installed."""
+    try:
+        server = PostgresServer().start()
+    except PostgresUnavailable as error:
+        pytest.skip(f"PostgreSQL could not start: {error}")
+    yield server
+    server.stop()
 
 
 def pytest_addoption(parser):
