@@ -407,6 +407,7 @@ class Show(Statement):
     what: str
     extended: bool = False
     all_topics: bool = False
+    connector_kind: str | None = None  # SHOW SOURCE|SINK CONNECTORS: "SOURCE" or "SINK"
 
 
 @dataclass(frozen=True, slots=True)
@@ -511,3 +512,25 @@ class ParsedStatement:
     text: str
     line: int = 1
     column: int = 1
+
+
+@dataclass(frozen=True, slots=True)
+class CreateConnector(Statement):
+    """CREATE SOURCE|SINK CONNECTOR name WITH (...): kind is "SOURCE" or "SINK"; property
+    names are kept as written."""
+
+    name: str
+    kind: str
+    properties: dict[str, Any] = field(default_factory=dict, hash=False, compare=True)
+    if_not_exists: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class DropConnector(Statement):
+    name: str
+    if_exists: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class DescribeConnector(Statement):
+    name: str

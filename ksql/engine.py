@@ -18,6 +18,8 @@ import pyarrow as pa
 from ksql import ast
 from ksql.catalog import Catalog, PersistentQuery, Source
 from ksql.command_log import CommandFile
+from ksql.connect.api import ConnectorExists, ConnectorNotFound
+from ksql.connect.runtime import open_connect
 from ksql.errors import KsqlError
 from ksql.executor import dispatch
 from ksql.prepare import PreparedStatement, StatementSource, in_request, prepare_statements
@@ -84,6 +86,10 @@ class Engine:
         self.registry = open_registry(self.data_dir, self.properties)
         self.log.schema_registry = self.registry
         self.materialized = Materializations(self.data_dir / "state", self.log)
+        # Connectors: run here over this log, or by the Connect cluster `ksql.connect.url`.
+        self.connect = open_connect(
+            self.log, self.properties, registry=self.registry, topic_columns=self._topic_columns
+        )
         self.query_counter = 0
         self.lock = threading.RLock()
         # Held while a runner steps and while a statement may close runners (never the other
@@ -176,6 +182,33 @@ class Engine:
                 in_request(error, prepared.text, prepared.source.line_offset)
                 raise
 
+    # ------------------------------------------------------------------ connectors
+
+    def create_connector(self, name: str, config: dict[str, Any]) -> dict[str, Any]:
+        """Create a connector as CREATE SOURCE|SINK CONNECTOR would (Connect's REST API);
+        returns Connect's ConnectorInfo."""
+        from ksql.executor.connectors import create_statement
+
+        if name in self.connect.names():
+            raise ConnectorExists(f"Connector {name} already exists")
+        kind = self.connect.plugin_kind(str(config.get("connector.class", ""))) or "source"
+        (result,) = self.execute(create_statement(name, kind, config))
+        return result.info
+
+    def drop_connector(self, name: str) -> None:
+        from ksql.executor.connectors import drop_statement
+
+        if name not in self.connect.names():
+            raise ConnectorNotFound(f"Connector {name} not found")
+        self.execute(drop_statement(name))
+
+    def put_connector(self, name: str, config: dict[str, Any]) -> tuple[dict[str, Any], bool]:
+        """Create the connector or replace its configuration; (info, created)."""
+        existed = name in self.connect.names()
+        if existed:
+            self.drop_connector(name)
+        return self.create_connector(name, config), not existed
+
     # ------------------------------------------------------------------ command log
 
     def record_command(self, text: str, session: dict[str, str]) -> None:
@@ -233,6 +266,13 @@ class Engine:
         """Every stream and table, in the order they were created."""
         with self.lock:
             return list(self.catalog.sources.values())
+
+    def _topic_columns(self, topic: str) -> list[tuple[str, SqlType, bool]] | None:
+        """The columns of the stream or table declared on `topic` (for connectors)."""
+        for source in self.sources():
+            if source.topic == topic:
+                return [(c.name, c.type, c.is_key) for c in source.columns if not c.is_header]
+        return None
 
     def types(self) -> dict[str, SqlType]:
         """Custom types by name."""
@@ -478,6 +518,7 @@ class Engine:
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout=5)
+        self.connect.close()  # connector tasks stop before the log they write closes
         with self.lock, self._stepping:  # a step still running finishes first
             for query in self.catalog.queries.values():
                 close = getattr(query.runner, "close", None)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from lark import Token, Transformer
+from lark import Token, Transformer_NonRecursive
 
 from ksql import ast
 from ksql.errors import ParseError, StatementError
@@ -74,8 +74,9 @@ def _as_interval_unit(arg: ast.Expr) -> ast.Expr:
     return arg
 
 
-class AstBuilder(ValueCallbacks, Transformer):
-    """One callback per grammar alias; keyword tokens are dropped before building nodes."""
+class AstBuilder(ValueCallbacks, Transformer_NonRecursive):
+    """One callback per grammar alias; keyword tokens are dropped before building nodes.
+    Nodes are built bottom-up without recursion, so a deep tree cannot exhaust the stack."""
 
     def __init__(self, keywords: frozenset[str]) -> None:
         super().__init__()
@@ -163,6 +164,34 @@ class AstBuilder(ValueCallbacks, Transformer):
 
     def show_target(self, children: list[Any]) -> tuple[str, bool]:
         return children[-1].upper(), len(children) == 2
+
+    def show_connectors(self, children: list[Any]) -> ast.Show:
+        return ast.Show("CONNECTORS", connector_kind=children[1].upper())
+
+    def show_connector_plugins(self, children: list[Any]) -> ast.Show:
+        return ast.Show("CONNECTOR PLUGINS")
+
+    def describe_connector(self, children: list[Any]) -> ast.DescribeConnector:
+        return ast.DescribeConnector(children[-1])
+
+    def create_connector(self, children: list[Any]) -> ast.CreateConnector:
+        flags, values = self._flags(children), self._present(children)
+        kind = "SINK" if "SINK" in flags else "SOURCE"
+        return ast.CreateConnector(values[0], kind, values[1], if_not_exists="IF" in flags)
+
+    def drop_connector(self, children: list[Any]) -> ast.DropConnector:
+        flags, (name,) = self._flags(children), self._present(children)
+        return ast.DropConnector(name, if_exists="IF" in flags)
+
+    def connector_props(self, children: list[Any]) -> dict[str, Any]:
+        return dict(children[1:])
+
+    def connector_property(self, children: list[Any]) -> tuple[str, Any]:
+        name, value = children
+        if isinstance(name, Token):  # 'name' or "name"
+            name = name[1:-1].replace(name[0] * 2, name[0])
+        value = _python_value(value)
+        return name, value
 
     def describe_all(self, children: list[Any]) -> ast.Describe:
         return ast.Describe(None, extended=children[2] is not None, what=children[1].upper())

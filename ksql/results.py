@@ -138,3 +138,54 @@ class RowsResult(Result):
     def close(self) -> None:
         if self.closer is not None:
             self.closer()
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectorInfoResult(Result):
+    """CREATE CONNECTOR: Connect's ConnectorInfo (name, config, tasks, type)."""
+
+    statement_text: str
+    info: dict[str, Any] = field(hash=False)
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectorListResult(Result):
+    """SHOW CONNECTORS: name, type, className and state of each connector."""
+
+    statement_text: str
+    connectors: tuple[dict[str, Any], ...]
+    warnings: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectorDescriptionResult(Result):
+    """DESCRIBE CONNECTOR: its class and status, the ksql sources over its topics, and the
+    topics."""
+
+    statement_text: str
+    connector_class: str
+    status: dict[str, Any] = field(hash=False)
+    sources: tuple[SourceDescriptionResult, ...] = ()
+    topics: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class DropConnectorResult(Result):
+    statement_text: str
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectorPluginsResult(Result):
+    """SHOW CONNECTOR PLUGINS: class, type and version of each connector plug-in."""
+
+    statement_text: str
+    plugins: tuple[dict[str, str], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class WarningResult(Result):
+    """A statement that did nothing and says why (ksqlDB's warning_entity)."""
+
+    statement_text: str
+    message: str

@@ -419,6 +419,18 @@ def _connectors(e: Entity, width: int) -> str:
     return table(["Connector Name", "Type", "Class", "Status"], rows, width)
 
 
+def _connector_info(e: Entity, width: int) -> str:
+    return _message(f"Created connector {(e.get('info') or {}).get('name')}", width)
+
+
+def _connector_plugins(e: Entity, width: int) -> str:
+    rows = [
+        [p.get("className"), str(p.get("type", "")).upper(), p.get("version", "")]
+        for p in e.get("connectorsPlugins") or []
+    ]
+    return table(["Connector Plugin Class", "Type", "Version"], rows, width)
+
+
 def _drop_connector(e: Entity, width: int) -> str:
     return _message(f'Dropped connector "{e.get("connectorName")}"', width)
 
@@ -535,6 +547,8 @@ _RENDERERS: dict[str, Callable[[Entity, int], str]] = {
     "assert_topic": _assert_topic,
     "assert_schema": _assert_schema,
     "connector_list": _connectors,
+    "connector_info": _connector_info,
+    "connector_plugins_list": _connector_plugins,
     "drop_connector": _drop_connector,
     "topicDescription": _topic_description,
     "connector_description": _connector_description,

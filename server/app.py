@@ -14,6 +14,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from server import errors, status, terminate, topics
 from server.auth import BasicAuth
+from server.connect_api import mount_connect_api
 from server.inserts import inserts_stream
 from server.queries import handle_query
 from server.requests import optional_map, read_json, required_str
@@ -34,6 +35,7 @@ def create_app(state: ServerState) -> Any:
     api = FastAPI(title="ksql-server", docs_url=None, redoc_url=None, openapi_url=None)
     api.state.server = state
     _routes(api, state)
+    mount_connect_api(api, state.engine)
     _handlers(api)
     # The built-in schema registry under a path of this port (behind this server's auth).
     registry = state.engine.registry_app()
@@ -57,7 +59,8 @@ def create_app(state: ServerState) -> Any:
         await api(scope, receive, send)
 
     if state.config.users is not None:
-        return BasicAuth(app, state.config.users, state.config.auth_realm)
+        config = state.config
+        return BasicAuth(app, config.users, config.auth_realm, config.auth_skip_paths)
     return app
 
 

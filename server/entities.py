@@ -9,6 +9,11 @@ from ksql import ast
 from ksql.catalog import PersistentQuery, Source
 from ksql.results import (
     CommandResult,
+    ConnectorDescriptionResult,
+    ConnectorInfoResult,
+    ConnectorListResult,
+    ConnectorPluginsResult,
+    DropConnectorResult,
     ExplainResult,
     PropertiesResult,
     QueryListResult,
@@ -19,6 +24,7 @@ from ksql.results import (
     TopicListResult,
     TypeListResult,
     VariablesResult,
+    WarningResult,
 )
 from server.schema import field_info, schema_info
 
@@ -97,6 +103,11 @@ def render(statement: ast.Statement, result: Result, ctx: RenderContext) -> dict
         return _entity("type_list", text, types=types)
     if isinstance(result, ExplainResult):
         return _explain(result, ctx)
+    if isinstance(result, WarningResult):
+        return _entity("warning_entity", text, message=result.message)
+    connector = _connector_entity(result, ctx)
+    if connector is not None:
+        return connector
     if isinstance(result, RowsResult) and isinstance(statement, ast.Show):
         functions = [
             {
@@ -108,6 +119,29 @@ def render(statement: ast.Statement, result: Result, ctx: RenderContext) -> dict
         ]
         return _entity("function_names", text, functions=functions)
     raise TypeError(f"no REST entity for {type(result).__name__}")
+
+
+def _connector_entity(result: Result, ctx: RenderContext) -> dict[str, Any] | None:
+    text = getattr(result, "statement_text", "")
+    if isinstance(result, ConnectorInfoResult):
+        return _entity("connector_info", text, info=result.info)
+    if isinstance(result, ConnectorListResult):
+        entity = _entity("connector_list", text, connectors=list(result.connectors))
+        entity["warnings"] = [{"message": w} for w in result.warnings]
+        return entity
+    if isinstance(result, ConnectorDescriptionResult):
+        sources = [_source_description(s, ctx) for s in result.sources]
+        return _entity(
+            "connector_description", text, connectorClass=result.connector_class,
+            status=result.status, sources=sources, topics=list(result.topics), errors=[],
+        )  # fmt: skip
+    if isinstance(result, DropConnectorResult):
+        return _entity("drop_connector", text, connectorName=result.name)
+    if isinstance(result, ConnectorPluginsResult):
+        plugins = [{"className": p["class"], "type": p["type"], "version": p["version"]}
+                   for p in result.plugins]  # fmt: skip
+        return _entity("connector_plugins_list", text, connectorsPlugins=plugins)
+    return None
 
 
 def _entity(kind: str, text: str, **fields: Any) -> dict[str, Any]:

@@ -18,7 +18,7 @@ ROOT = Path(__file__).resolve().parents[1]
 # Bottom to top. Names are ksql's subpackages and top-level modules.
 LAYERS: tuple[tuple[str, ...], ...] = (
     ("errors", "types", "ast", "expr_text", "catalog", "results"),  # the language's data
-    ("parser", "parse_tree", "parse_values", "prepare"),  # grammar -> AST, statements
+    ("parser", "parse_tree", "parse_values", "parse_limits", "prepare"),  # grammar -> AST
     ("storage", "command_log"),  # topic logs, offsets, state files, the statement log
     ("formats", "schemas", "functions", "compiler", "udf"),  # serde, functions, SQL of exprs
     ("runtime", "analyzer"),  # siblings: operators and runners | name and type resolution

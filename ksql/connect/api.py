@@ -23,17 +23,24 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+from ksql.errors import KsqlError
+
 # ----------------------------------------------------------------------------- errors
 
 
-class ConnectError(Exception):
+class ConnectError(KsqlError):
     """A connector, task, transform or converter failed; the task is marked FAILED with this
-    message and its trace, and restarted with backoff."""
+    message and its trace, and restarted with backoff. `http_status` is what Connect's REST
+    API answers for it."""
+
+    http_status = 500
 
 
 class ConfigError(ConnectError):
     """A configuration is invalid (Kafka's ConfigException). Raised by `validate`/`start`, it
     fails the CREATE CONNECTOR statement with this message."""
+
+    http_status = 400
 
 
 class RetriableError(ConnectError):
@@ -45,6 +52,18 @@ class DataError(ConnectError):
     """One record cannot be converted or transformed (Kafka's DataException). With
     `errors.tolerance=all` it goes to the dead-letter topic and the task goes on; otherwise the
     task fails."""
+
+
+class ConnectorNotFound(ConnectError):
+    """No connector has that name (Connect's 404)."""
+
+    http_status = 404
+
+
+class ConnectorExists(ConnectError):
+    """A connector of that name exists already (Connect's 409)."""
+
+    http_status = 409
 
 
 # ----------------------------------------------------------------------------- schemas

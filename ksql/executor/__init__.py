@@ -7,7 +7,15 @@ from typing import Any
 
 from ksql import ast
 from ksql.errors import StatementError
-from ksql.executor import ddl, explain, insert_values, metadata, persistent, transient
+from ksql.executor import (
+    connectors,
+    ddl,
+    explain,
+    insert_values,
+    metadata,
+    persistent,
+    transient,
+)
 from ksql.results import Result
 
 Handler = Callable[[Any, Any, str, dict[str, str]], Result]
@@ -34,6 +42,9 @@ HANDLERS: dict[type, Handler] = {
     ast.PrintTopic: metadata.print_topic,
     ast.AssertTopic: metadata.assert_topic,
     ast.AssertSchema: metadata.assert_schema,
+    ast.CreateConnector: connectors.create_connector,
+    ast.DropConnector: connectors.drop_connector,
+    ast.DescribeConnector: connectors.describe_connector,
 }
 
 

@@ -43,6 +43,14 @@ def show(engine, stmt: ast.Show, text: str, session: dict[str, str]):
         return TypeListResult(text, {k: str(v) for k, v in sorted(catalog.types.items())})
     if what == "VARIABLES":
         return VariablesResult(text, dict(engine.variables))
+    if what == "CONNECTORS":
+        from ksql.executor.connectors import show_connectors
+
+        return show_connectors(engine, stmt, text)
+    if what == "CONNECTOR PLUGINS":
+        from ksql.executor.connectors import show_plugins
+
+        return show_plugins(engine, text)
     if what == "FUNCTIONS":
         from ksql.functions.listing import list_functions
 

@@ -94,3 +94,16 @@ class PostgresServer:
             capture_output=True, cwd=self.dir,
         )  # fmt: skip
         shutil.rmtree(self.dir, ignore_errors=True)
+
+
+if __name__ == "__main__":  # a throwaway server for trying the examples: Ctrl-C stops it
+    server = PostgresServer().start()
+    print(f"PostgreSQL (wal_level=logical) at {server.url()}", flush=True)
+    try:
+        import signal
+
+        signal.pause()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.stop()
