@@ -99,7 +99,8 @@ class Schema:
     version: int | None = None
     doc: str | None = None
     default: Any = None
-    parameters: Mapping[str, str] = field(default_factory=dict, compare=False, hash=False)
+    # Compared (a Decimal's scale is a parameter), not hashed (a dict is not hashable).
+    parameters: Mapping[str, str] = field(default_factory=dict, hash=False)
     fields: tuple[Field, ...] = ()
     key_schema: Schema | None = None
     value_schema: Schema | None = None
@@ -254,7 +255,7 @@ class SourceTask:
         acknowledges its replication position here)."""
 
     def offset_order(self, source_partition: Mapping[str, Any], offset: Mapping[str, Any]) -> Any:
-        """A sort key that grows with `offset` within one source partition, or None.
+        """A tuple that grows with `offset` within one source partition, or None.
 
         With it, the runtime writes each record exactly once: after a crash between writing
         records and storing their offsets, the records a re-read returns that are already in

@@ -55,8 +55,16 @@ def builtin_plugins() -> dict[str, str]:
 
 
 def _aliases() -> dict[str, str]:
-    """Short names: the last part of each Java name (`JdbcSinkConnector`, `InsertField$Value`)."""
-    return {name.rsplit(".", 1)[-1]: name for name in builtin_plugins()}
+    """Short names, as Kafka Connect accepts them: the last part of each Java name
+    (`JdbcSinkConnector`, `InsertField$Value`), and for connectors that without `Connector`
+    (`FileStreamSource`)."""
+    aliases = {}
+    for name in builtin_plugins():
+        short = name.rsplit(".", 1)[-1]
+        aliases[short] = name
+        if short.endswith("Connector") and short != "Connector":
+            aliases.setdefault(short.removesuffix("Connector"), name)
+    return aliases
 
 
 def _user_classes(base: type) -> list[type]:
