@@ -332,3 +332,24 @@ def test_on_kafka_offsets_live_in_kafka_and_a_new_server_resumes_from_them(tmp_p
         assert engine.connect.names() == ["K1"]
         time.sleep(1.0)
         assert values(engine, "kafka-numbers") == [str(n) for n in range(6)]
+
+
+def test_example_plugin_loads_from_the_extension_dir(tmp_path):
+    from pathlib import Path
+
+    examples = Path(__file__).resolve().parents[2] / "examples" / "connectors"
+    with Engine(tmp_path, properties={"ksql.extension.dir": str(examples)}) as engine:
+        engine.execute(
+            "CREATE SOURCE CONNECTOR numbers WITH ('connector.class'='RandomNumbersConnector', "
+            "'topic'='random', 'count'='250', 'seed'='7', "
+            "'value.converter'='org.apache.kafka.connect.json.JsonConverter', "
+            "'value.converter.schemas.enable'='false');"
+        )
+        wait_for(lambda: len(values(engine, "random")) == 250, what="250 numbers")
+        rows = [json.loads(v) for v in values(engine, "random")]
+        assert [r["n"] for r in rows] == list(range(250))
+        assert all(0 <= r["value"] <= 99 for r in rows)
+        with pytest.raises(KsqlError, match='Missing required configuration "topic"'):
+            engine.execute(
+                "CREATE SOURCE CONNECTOR bad WITH ('connector.class'='RandomNumbersConnector');"
+            )
