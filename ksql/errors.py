@@ -65,6 +65,18 @@ class SerializationError(KsqlError):
     kind = "io.confluent.ksql.serde.KsqlSerializationException"
 
 
+class StorageError(ExecutionError):
+    """Data that cannot be written to or read from disk (a full disk, an I/O error): the
+    operation changed nothing."""
+
+    kind = "io.confluent.ksql.util.KsqlException"
+
+
+class CorruptDataError(StorageError):
+    """A damaged file in the data directory (a log segment, the command log, a state file),
+    named with the position of the damage; nothing is repaired without being asked."""
+
+
 class TopicError(KsqlError):
     """Bad topic names or operations on topics that do not exist."""
 

@@ -22,6 +22,7 @@ from ksql.cluster.transactions import TransactionalLog
 from ksql.runtime.decode import DELETED
 from ksql.runtime.operator import StateStoreSpec
 from ksql.runtime.runner import ROWTIME_OUT, TOMBSTONE_OUT, QueryRunner
+from ksql.storage.state_files import state_path
 from ksql.types import BOOLEAN
 from ksql.types import quote_identifier as q
 
@@ -167,12 +168,10 @@ def build(node, engine, query_id, analysis, sink, positions, group, session):
         query_id, analysis, engine.log, engine.processing_log, sink=rep_source, sql=sql,
         positions=positions[0], node=node, group=group, properties=session,
     )  # fmt: skip
-    state_dir = engine.data_dir / "state"
-    state_dir.mkdir(exist_ok=True)
     stage2 = ClusterAggregationQuery(
         query_id, stage2_analysis, engine.log, engine.processing_log,
-        state_dir / f"{query_id}.duckdb", sink=sink, positions={}, node=node, group=group,
-        properties=session,
+        state_path(engine.data_dir / "state", query_id), sink=sink, positions={}, node=node,
+        group=group, properties=session,
     )  # fmt: skip
     stage2.reset = "earliest"  # an internal topic is read from its start
     return RepartitionedAggregation(stage1, stage2)

@@ -89,8 +89,9 @@ class ServerProcess:
             except OSError:
                 pass
             if self.proc.poll() is not None or time.monotonic() > deadline:
+                log = self.log_text()[-2000:]  # stop() removes the log
                 self.stop()
-                raise RuntimeError(f"ksql-server did not start: {self.log_text()[-2000:]}")
+                raise RuntimeError(f"ksql-server did not start: {log}")
             time.sleep(0.1)
 
     def log_text(self) -> str:

@@ -3,8 +3,9 @@
 `physical_plan` maps a logical plan to the runner that executes it, its operators in order,
 the state stores they declare and the topics it reads and writes; EXPLAIN prints it.
 `build_runner` constructs that runner for a persistent query (embedded or cluster mode) or a
-transient one. Which runner runs a query is decided here, from the plan's nodes, and nowhere
-else.
+transient one, and has a persistent query outside cluster mode rebuild a lost state (see
+runtime/rebuild.py). Which runner runs a query is decided here, from the plan's nodes, and
+nowhere else.
 """
 
 from __future__ import annotations
@@ -34,7 +35,9 @@ from ksql.runtime.fused import FusedJsonStateless
 from ksql.runtime.join_aggregation import JoinAggregationQuery
 from ksql.runtime.join_query import JoinQuery
 from ksql.runtime.operator import StateStoreSpec
-from ksql.runtime.runner import StatelessQuery
+from ksql.runtime.rebuild import restore
+from ksql.runtime.runner import QueryRunner, StatelessQuery
+from ksql.storage.state_files import state_path, usable_state_file
 
 STATELESS, AGGREGATION, JOIN, JOIN_AGGREGATION = "stateless", "aggregation", "join", "join-aggr"
 
@@ -194,8 +197,7 @@ class RunnerContext:
 
 
 def state_file(ctx: RunnerContext) -> Path:
-    ctx.state_dir.mkdir(parents=True, exist_ok=True)
-    return ctx.state_dir / f"{ctx.query_id}.duckdb"
+    return state_path(ctx.state_dir, ctx.query_id)
 
 
 def build_runner(plan: SinkNode, analysis, ctx: RunnerContext):
@@ -211,17 +213,25 @@ def build_runner(plan: SinkNode, analysis, ctx: RunnerContext):
     args = (ctx.query_id, analysis, ctx.log, ctx.processing_log)
     if kind == STATELESS:
         return StatelessQuery(*args, positions=ctx.positions[0], commit=first_commit, **common)
+    path = state_file(ctx)
+    had_state = usable_state_file(path)
+    committed = [dict(p) for p in ctx.positions]  # before a runner updates them from its state
+    runner: QueryRunner
     if kind == AGGREGATION:
-        return AggregationQuery(
-            *args, state_file(ctx), positions=ctx.positions[0], commit=first_commit,
+        runner = AggregationQuery(
+            *args, path, positions=ctx.positions[0], commit=first_commit,
             properties=ctx.properties, **common,
         )  # fmt: skip
-    if kind == JOIN:
-        return JoinQuery(*args, state_file(ctx), positions=ctx.positions, commit=ctx.commit, **common)
-    return JoinAggregationQuery(
-        *args, state_file(ctx), positions=ctx.positions, commit=ctx.commit,
-        properties=ctx.properties, **common,
-    )  # fmt: skip
+    elif kind == JOIN:
+        runner = JoinQuery(*args, path, positions=ctx.positions, commit=ctx.commit, **common)
+    else:
+        runner = JoinAggregationQuery(
+            *args, path, positions=ctx.positions, commit=ctx.commit,
+            properties=ctx.properties, **common,
+        )  # fmt: skip
+    if ctx.group is not None:  # a persistent query: its lost state is rebuilt
+        restore(runner, ctx.log, ctx.group, committed, had_state=had_state)
+    return runner
 
 
 def _cluster_runner(kind: str, plan: SinkNode, analysis, ctx: RunnerContext):

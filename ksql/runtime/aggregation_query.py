@@ -24,7 +24,7 @@ from ksql.runtime.decode import DELETED
 from ksql.runtime.having import PASS, HavingFilter
 from ksql.runtime.operator import Operator, StateStoreSpec
 from ksql.runtime.processing_log import ProcessingLog
-from ksql.runtime.runner import ROWTIME_OUT, WINDOW_OUT, QueryRunner, TopicReader
+from ksql.runtime.runner import ROWTIME_OUT, WINDOW_OUT, QueryRunner
 from ksql.runtime.runner import TOMBSTONE_OUT as OUT_TOMBSTONE
 from ksql.runtime.table_changes import LIVE, TableChanges
 from ksql.runtime.transaction import step_transaction
@@ -172,10 +172,7 @@ class AggregationQuery(QueryRunner):
 
     def _transaction(self) -> AbstractContextManager[None]:
         """The step's transaction on the state file (see transaction.py)."""
-        return step_transaction(self.db, self._readers(), self._reload, self.operators())
-
-    def _readers(self) -> list[TopicReader]:
-        return [self.reader]
+        return step_transaction(self.db, self.input_readers(), self._reload, self.operators())
 
     def _reload(self) -> None:
         """What the runner keeps in memory, as committed in the state file."""
@@ -220,6 +217,7 @@ class AggregationQuery(QueryRunner):
 
     # ------------------------------------------------------------------ steps
     def step(self, max_records: int = 65536) -> int:
+        self._end_rebuild()
         with self._transaction():
             # Step 1: read.
             records = self.reader.poll(max_records)

@@ -72,17 +72,18 @@ class JoinAggregationQuery(AggregationQuery):
     def operators(self) -> list[Operator]:
         return [*self.pipeline.operators, *self._aggregation_operators()]
 
-    def _readers(self) -> list[TopicReader]:
+    def input_readers(self) -> list[TopicReader]:
         return self.pipeline.readers
 
     def step(self, max_records: int = 65536) -> int:
+        self._end_rebuild()
         with self._transaction():
             joined, consumed = self.pipeline.next_batch(max_records)
             if joined is None:
                 return 0
             self._aggregate(self._as_rows(joined))
             self.pipeline.save_positions()
-        if self.commit_input is not None:
+        if self.commit_input is not None and not self.rebuilding:
             for n, reader in enumerate(self.pipeline.readers):
                 self.commit_input(n, dict(reader.positions))
         return consumed

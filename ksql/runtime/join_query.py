@@ -18,7 +18,7 @@ from ksql.compiler.columns import DEL, KEY_COL, ORD, TS, select_list_sql
 from ksql.runtime.join_pipeline import JoinPipeline
 from ksql.runtime.operator import Operator, StateStoreSpec
 from ksql.runtime.processing_log import ProcessingLog
-from ksql.runtime.runner import ROWTIME_OUT, TOMBSTONE_OUT, WINDOW_OUT, QueryRunner
+from ksql.runtime.runner import ROWTIME_OUT, TOMBSTONE_OUT, WINDOW_OUT, QueryRunner, TopicReader
 from ksql.runtime.transaction import step_transaction
 from ksql.storage.state import close_database, open_connection
 
@@ -135,7 +135,11 @@ class JoinQuery(QueryRunner):
             self.db.unregister("emitted")
 
     # ------------------------------------------------------------------ steps
+    def input_readers(self) -> list[TopicReader]:
+        return self.pipeline.readers
+
     def step(self, max_records: int = 65536) -> int:
+        self._end_rebuild()
         with step_transaction(
             self.db, self.pipeline.readers, self.pipeline.reload, self.pipeline.operators
         ):
@@ -145,7 +149,7 @@ class JoinQuery(QueryRunner):
             if joined.num_rows:
                 self._project(joined)
             self.pipeline.save_positions()
-        if self.commit_input is not None:
+        if self.commit_input is not None and not self.rebuilding:
             for n, reader in enumerate(self.pipeline.readers):
                 self.commit_input(n, dict(reader.positions))
         return consumed

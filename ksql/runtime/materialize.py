@@ -4,7 +4,8 @@ Each TABLE's changelog topic is folded into a DuckDB table (key columns, window 
 windowed tables, value columns, ROWTIME/ROWPARTITION/ROWOFFSET): an update replaces the row
 with the same key, a tombstone deletes it. The fold catches up from stored topic positions
 before every pull query, so a pull query sees everything appended before it started, and the
-materialization survives restarts in `<data-dir>/state/materialized.duckdb`.
+materialization survives restarts in `<data-dir>/state/materialized.duckdb` (a missing or
+damaged file, set aside, is folded again from the topics).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from ksql.functions.python_udf import attach as attach_udfs
 from ksql.runtime.decode import DELETED, SourceDecoder, decoded_schema
 from ksql.runtime.runner import TopicReader
 from ksql.runtime.transaction import step_transaction
+from ksql.storage.state_files import usable_state_file
 from ksql.types import quote_identifier as q
 
 PSEUDO = ("ROWTIME", "ROWPARTITION", "ROWOFFSET")
@@ -137,7 +139,9 @@ class Materializations:
 
     def __init__(self, state_dir: Path, log) -> None:
         state_dir.mkdir(parents=True, exist_ok=True)
-        self.con = duckdb.connect(str(state_dir / "materialized.duckdb"))
+        path = state_dir / "materialized.duckdb"
+        usable_state_file(path)  # a damaged file is set aside: the tables are folded again
+        self.con = duckdb.connect(str(path))
         self.con.execute(
             "CREATE TABLE IF NOT EXISTS materialized_positions "
             "(source VARCHAR, topic VARCHAR, part INTEGER, next BIGINT)"

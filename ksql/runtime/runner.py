@@ -8,6 +8,7 @@ analyzer.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 
 import duckdb
@@ -30,6 +31,8 @@ TOMBSTONE_OUT = "__KSQL_TOMBSTONE"
 VALUE_OUT = "__KSQL_VALUE"  # value texts a query encoded itself (fused.py)
 WINDOW_OUT = ("__KSQL_WINDOWSTART", "__KSQL_WINDOWEND")
 
+_log = logging.getLogger(__name__)
+
 
 class TopicReader:
     """Reads records of all partitions of a topic (or of the `assigned` ones) from tracked
@@ -42,6 +45,8 @@ class TopicReader:
         # Cluster mode (ksql/cluster/): only the partitions the query's consumer group gave
         # this server; None reads every partition.
         self.assigned: set[int] | None = None
+        # While a query rebuilds its state (rebuild.py): the offset to stop before, per partition.
+        self.stops: dict[int, int] = {}
 
     def poll(self, max_records: int) -> pa.Table | None:
         batches = []
@@ -50,10 +55,19 @@ class TopicReader:
         per_partition = max(1, max_records // max(1, len(owned)))
         for p in owned:
             start = self.positions.get(p, 0)
-            batch = self.log.read(self.topic, p, start, per_partition)
+            stop = self.stops.get(p)
+            limit = per_partition if stop is None else min(per_partition, stop - start)
+            if limit <= 0:
+                continue
+            batch = self.log.read(self.topic, p, start, limit)
+            if not batch.num_rows:
+                continue
+            self.positions[p] = int(batch.column("offset")[-1].as_py()) + 1
+            if stop is not None and self.positions[p] > stop:  # offsets with gaps (compaction)
+                batch = batch.filter(pc.less(batch.column("offset"), stop))
+                self.positions[p] = stop
             if batch.num_rows:
                 batches.append(batch)
-                self.positions[p] = int(batch.column("offset")[-1].as_py()) + 1
         if not batches:
             return None
         table = pa.Table.from_batches(batches)
@@ -140,6 +154,8 @@ class QueryRunner:
 
     def _write(self, out: pa.Table) -> None:
         """Apply LIMIT, then encode and append to the sink and/or hand the rows on."""
+        if self.rebuilding:
+            return
         if self.analysis.limit is not None:
             out = out.slice(0, max(0, self.analysis.limit - self.emitted))
         self.emitted += out.num_rows
@@ -166,8 +182,31 @@ class QueryRunner:
             self.emit(out)
 
     def _commit_positions(self) -> None:
-        if self.commit_offsets is not None:
+        if self.commit_offsets is not None and not self.rebuilding:
             self.commit_offsets(dict(self.reader.positions))
+
+    def input_readers(self) -> list[TopicReader]:
+        """The readers of the query's inputs, in the order of its inputs."""
+        return [self.reader]
+
+    @property
+    def rebuilding(self) -> bool:
+        """Whether the query is rebuilding its state (see rebuild.py): its output is held back
+        and its consumer group's positions are left as they are."""
+        return any(reader.stops for reader in self.input_readers())
+
+    def _end_rebuild(self) -> None:
+        """Once every reader reached the positions its rebuild stops at, output flows again."""
+        readers = self.input_readers()
+        if not any(reader.stops for reader in readers):
+            return
+        for reader in readers:
+            for p, stop in reader.stops.items():
+                if reader.positions.get(p, 0) < min(stop, self.log.end_offset(reader.topic, p)):
+                    return
+        for reader in readers:
+            reader.stops.clear()
+        _log.info("Query %s rebuilt its state; its output resumes", self.query_id)
 
 
 class StatelessQuery(QueryRunner):

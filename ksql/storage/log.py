@@ -1,6 +1,6 @@
 """The embedded topic log: durable, partitioned, append-only topics in a data directory.
 
-Layout under the root directory:
+Layout under the root directory (topic directories are named by paths.py):
 
     .lock                         exclusive flock: one process per data directory
     topics/<topic>/topic.json     partitions, replicas, config overrides
@@ -12,7 +12,9 @@ Durability: an append returns after one write(2) of a whole frame. With `fsync=F
 sits in the OS page cache, so it survives a crash or kill of this process but an OS crash or
 power loss may lose the most recent appends (segments are fsynced when they roll). With
 `fsync=True` every append is fdatasync'ed before it is acknowledged. In both modes a torn frame
-at the tail is detected by length/CRC on open and truncated, never surfacing partial records.
+at the tail is detected by length/CRC on open and truncated, never surfacing partial records;
+other damage stops only its partition until a repair (see partition.py and repair.py). A write
+that fails (a full disk) leaves nothing behind, on every partition it was for.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ import shutil
 import threading
 import uuid
 from collections.abc import Mapping
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any, Self
 
@@ -35,8 +38,10 @@ import pyarrow as pa
 from ksql.errors import ExecutionError, TopicError
 from ksql.storage.notify import AppendNotifier
 from ksql.storage.offsets import OffsetStore
-from ksql.storage.partition import Partition
+from ksql.storage.partition import Mark, Partition
+from ksql.storage.paths import child
 from ksql.storage.placement import place_records
+from ksql.storage.quarantine import SetAside
 from ksql.storage.records import make_records, normalize, read_schema, records_schema
 from ksql.storage.segment import Segment, fsync_dir
 from ksql.storage.topics import TopicConfig, TopicInfo, validate_topic_name
@@ -89,8 +94,8 @@ class TopicLog(AppendNotifier):
         self._closed = False
         self.recovered_bytes = 0
         try:
-            self._open()
             self.offsets = OffsetStore(self.root / "offsets", fsync=fsync)
+            self._open()
         except BaseException:
             self._release_lock()
             raise
@@ -101,7 +106,9 @@ class TopicLog(AppendNotifier):
             shutil.rmtree(self.root / leftover, ignore_errors=True)
         topics_dir = self.root / "topics"
         topics_dir.mkdir(exist_ok=True)
-        # Step 2: open every topic; partitions recover their segments (torn tails cut).
+        # Step 2: open every topic; partitions recover their segments (torn tails cut) and
+        # continue after the offsets consumers committed.
+        committed = self.offsets.highest_committed()
         for path in sorted(topics_dir.iterdir()):
             meta_path = path / TOPIC_FILE
             if not meta_path.is_file():
@@ -113,18 +120,22 @@ class TopicLog(AppendNotifier):
                 replicas=int(meta["replicas"]),
                 config=dict(meta.get("config") or {}),
             )
-            topic = self._open_topic(info, path)
+            floors = [committed.get((info.name, p), 0) for p in range(info.partitions)]
+            topic = self._open_topic(info, path, floors)
             self.recovered_bytes += sum(p.truncated_bytes for p in topic.partitions)
             self._topics[info.name] = topic
-        if self.recovered_bytes:
-            _log.warning(
-                "Recovered topic log %s: truncated %d torn bytes", self.root, self.recovered_bytes
-            )
+        for name, topic in self._topics.items():
+            for part in topic.partitions:
+                if part.damage is not None:
+                    _log.error("Partition %d of %s stopped: %s", part.partition, name, part.damage)
 
-    def _open_topic(self, info: TopicInfo, path: Path) -> _Topic:
+    def _open_topic(self, info: TopicInfo, path: Path, floors: list[int] | None = None) -> _Topic:
         config = TopicConfig.parse(info.config)
         parts = [
-            Partition(path / str(p), p, config, fsync=self.fsync) for p in range(info.partitions)
+            Partition(
+                path / str(p), p, config, fsync=self.fsync, committed=floors[p] if floors else 0
+            )
+            for p in range(info.partitions)
         ]
         return _Topic(info, parts)
 
@@ -166,7 +177,7 @@ class TopicLog(AppendNotifier):
                 f.flush()
                 os.fsync(f.fileno())
             # Step 2: publish it with one atomic rename.
-            final = self.root / "topics" / name
+            final = child(self.root / "topics", name)
             os.replace(staging, final)
             fsync_dir(self.root / "topics")
             self._topics[name] = self._open_topic(info, final)
@@ -193,7 +204,7 @@ class TopicLog(AppendNotifier):
             trash = self.root / "trash"
             trash.mkdir(exist_ok=True)
             doomed = trash / uuid.uuid4().hex
-            os.replace(self.root / "topics" / name, doomed)
+            os.replace(child(self.root / "topics", name), doomed)
             fsync_dir(self.root / "topics")
             # Step 2: reclaim the space; a crash here is cleaned up on the next open.
             shutil.rmtree(doomed, ignore_errors=True)
@@ -212,7 +223,10 @@ class TopicLog(AppendNotifier):
         return base
 
     def produce(self, topic: str, batch: pa.RecordBatch | pa.Table) -> None:
-        """Append records placed by their `partition` column, else by Kafka's partitioner."""
+        """Append records placed by their `partition` column, else by Kafka's partitioner.
+
+        All or nothing: if a partition's append fails, those already made are undone.
+        """
         t = self._topic(topic)
         n = len(t.partitions)
         records, parts = place_records(batch, topic, n, t.next_sticky)
@@ -220,22 +234,21 @@ class TopicLog(AppendNotifier):
         if rows == 0:
             return
         # Step 4: split per partition with a stable sort, keeping each partition's order.
-        events = []
         if n == 1 or (parts == parts[0]).all():
-            p = int(parts[0])
-            base = t.partitions[p].append(records)
-            events.append((topic, p, base + rows))
+            pieces = [(int(parts[0]), records)]
         else:
             order = np.argsort(parts, kind="stable")
             counts = np.bincount(parts, minlength=n)
             ordered = records.take(pa.array(order))
-            start = 0
-            for p in range(n):
-                c = int(counts[p])
-                if c:
-                    base = t.partitions[p].append(ordered.slice(start, c))
-                    events.append((topic, p, base + c))
-                start += c
+            starts = np.concatenate([[0], np.cumsum(counts)])
+            pieces = [
+                (p, ordered.slice(int(starts[p]), int(counts[p]))) for p in range(n) if counts[p]
+            ]
+        if len(pieces) == 1:
+            p, piece = pieces[0]
+            events = [(topic, p, t.partitions[p].append(piece) + rows)]
+        else:
+            events = _append_all(topic, [(t.partitions[p], piece) for p, piece in pieces])
         self._notify(events)
 
     def read(
@@ -268,6 +281,13 @@ class TopicLog(AppendNotifier):
         if not TopicConfig.parse(t.info.config).compact:
             raise TopicError(f"Topic '{topic}' does not have cleanup.policy=compact")
         return sum(p.compact() for p in t.partitions)
+
+    def repair(self) -> list[SetAside]:
+        """Check every frame of every partition; set damaged bytes aside (quarantine.py)."""
+        with self._meta:
+            self._check_open()
+            partitions = [p for t in self._topics.values() for p in t.partitions]
+        return [done for p in partitions for done in p.repair()]
 
     def flush(self) -> None:
         """fsync every partition's active segment (a durability barrier with fsync=False)."""
@@ -332,6 +352,29 @@ class TopicLog(AppendNotifier):
                 f"Partition {partition} does not exist in topic '{topic}' ({len(parts)} partitions)"
             )
         return parts[partition]
+
+
+def _append_all(
+    topic: str, pieces: list[tuple[Partition, pa.RecordBatch]]
+) -> list[tuple[str, int, int]]:
+    """Append each piece to its partition, holding every partition's lock (in partition order)
+    until all are written, so a failure can undo the others before anyone reads them."""
+    events: list[tuple[str, int, int]] = []
+    done: list[tuple[Partition, Mark]] = []
+    with ExitStack() as locks:
+        for part, _ in pieces:
+            locks.enter_context(part.lock)
+        try:
+            for part, piece in pieces:
+                mark = part.mark()
+                base = part.append(piece)
+                done.append((part, mark))
+                events.append((topic, part.partition, base + piece.num_rows))
+        except BaseException:
+            for part, mark in reversed(done):
+                part.roll_back(mark)
+            raise
+    return events
 
 
 def _lock_directory(root: Path) -> int:

@@ -11,7 +11,7 @@ import threading
 from collections.abc import Mapping
 from pathlib import Path
 
-from ksql.errors import ExecutionError
+from ksql.errors import ExecutionError, StorageError
 
 OFFSETS_FILE = "offsets.sqlite"
 
@@ -46,13 +46,17 @@ class OffsetStore:
             return
         with self._lock:
             db = self._conn()
-            db.execute("BEGIN IMMEDIATE")
             try:
-                db.executemany("INSERT OR REPLACE INTO offsets VALUES (?, ?, ?, ?)", rows)
-            except BaseException:
-                db.execute("ROLLBACK")
-                raise
-            db.execute("COMMIT")
+                db.execute("BEGIN IMMEDIATE")
+                try:
+                    db.executemany("INSERT OR REPLACE INTO offsets VALUES (?, ?, ?, ?)", rows)
+                    db.execute("COMMIT")
+                except BaseException:
+                    if db.in_transaction:
+                        db.execute("ROLLBACK")
+                    raise
+            except sqlite3.Error as e:  # e.g. a full disk: the commit changed nothing
+                raise StorageError(f"Could not commit offsets of group {group}: {e}") from e
 
     def committed(self, group: str, topic: str, partition: int) -> int | None:
         with self._lock:
@@ -74,6 +78,16 @@ class OffsetStore:
                     "SELECT topic, part, off FROM offsets WHERE grp = ? ORDER BY topic, part",
                     (group,),
                 )
+                .fetchall()
+            )
+        return {(t, int(p)): int(o) for t, p, o in rows}
+
+    def highest_committed(self) -> dict[tuple[str, int], int]:
+        """The highest offset any group committed, per (topic, partition)."""
+        with self._lock:
+            rows = (
+                self._conn()
+                .execute("SELECT topic, part, max(off) FROM offsets GROUP BY topic, part")
                 .fetchall()
             )
         return {(t, int(p)): int(o) for t, p, o in rows}

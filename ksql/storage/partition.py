@@ -1,7 +1,13 @@
-"""One partition of a topic: an ordered list of segments, appends, reads and retention."""
+"""One partition of a topic: an ordered list of segments, appends, reads and retention.
+
+A damaged segment stops its partition: reads and appends raise its CorruptDataError naming the
+file and position, while the other partitions and topics go on. Offsets never go back: after
+recovery cut records away, the next offset is at least the highest one a consumer committed.
+"""
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 from bisect import bisect_right
@@ -11,27 +17,35 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ksql.errors import ExecutionError, TopicError
+from ksql.errors import CorruptDataError, StorageError, TopicError
+from ksql.storage.frame import FLAG_OFFSETS, STORED_WITH_OFFSETS, Frame, encode_frame
+from ksql.storage.quarantine import SetAside, set_aside
 from ksql.storage.records import now_ms, read_schema, records_schema
-from ksql.storage.segment import (
-    FLAG_OFFSETS,
-    SEGMENT_SUFFIX,
-    STORED_WITH_OFFSETS,
-    Frame,
-    Segment,
-    encode_frame,
-    fsync_dir,
-)
+from ksql.storage.segment import REPAIR_HINT, SEGMENT_SUFFIX, Segment, fsync_dir
 from ksql.storage.topics import TopicConfig
 
 CLEANED_SUFFIX = ".cleaned"
 SWAP_SUFFIX = ".swap"
 
+# What `roll_back` needs to undo appends: the active segment then, and its mark.
+Mark = tuple[Segment, tuple[int, int, int, int]]
+
+_log = logging.getLogger(__name__)
+
 
 class Partition:
     """Segments of one partition; `lock` serializes appends, reads and cleanup."""
 
-    def __init__(self, directory: Path, partition: int, config: TopicConfig, *, fsync: bool):
+    def __init__(
+        self,
+        directory: Path,
+        partition: int,
+        config: TopicConfig,
+        *,
+        fsync: bool,
+        committed: int = 0,
+    ) -> None:
+        """`committed` is the highest offset a consumer group committed for this partition."""
         self.directory = directory
         self.partition = partition
         self.config = config
@@ -41,7 +55,9 @@ class Partition:
         self.bases: list[int] = []
         self.truncated_bytes = 0
         self.closed = False
+        self.committed = committed
         self._load()
+        self._continue_from(committed)
 
     # Opening and recovery -------------------------------------------------------------------
 
@@ -50,17 +66,51 @@ class Partition:
         _finish_interrupted_compaction(self.directory)
         paths = sorted(self.directory.glob("*" + SEGMENT_SUFFIX))
         for i, path in enumerate(paths):
-            seg = Segment.load(path, verify=i == len(paths) - 1)
+            last = i == len(paths) - 1
+            seg = Segment.load(path, verify=last, tail=last)
             self.truncated_bytes += seg.truncated_bytes
             if self.segments and seg.base_offset < self.segments[-1].next_offset:
                 # An older segment overlapping this one can only come from corruption.
-                raise ExecutionError(
-                    f"Corrupt log segment {path}: offsets overlap the previous segment"
+                seg.damage = CorruptDataError(
+                    f"Corrupt log segment {path}: its offsets overlap those of the previous "
+                    f"segment. Reads and appends of this partition fail until you {REPAIR_HINT}"
                 )
             self.segments.append(seg)
         if not self.segments:
             self.segments.append(Segment.create(self.directory, 0))
         self.bases = [s.base_offset for s in self.segments]
+
+    def _continue_from(self, committed: int) -> None:
+        """Records lost to recovery (or to the OS, without fsync) must not give their offsets
+        to new records: a consumer that committed past them would skip those."""
+        active = self.active
+        if committed > active.next_offset:
+            _log.warning(
+                "%s ends at offset %d but consumers committed up to %d: records were lost; "
+                "new records continue from offset %d",
+                self.directory, active.next_offset, committed, committed,
+            )  # fmt: skip
+            active.next_offset = committed
+
+    def repair(self) -> list[SetAside]:
+        """Check every frame's CRC, set damaged bytes aside (quarantine.py) and reopen."""
+        with self.lock:
+            repaired = []
+            next_offset = 0
+            for seg in self.segments:
+                seg.close()
+                done, next_offset = set_aside(seg.path, max(seg.base_offset, next_offset))
+                if done is not None:
+                    repaired.append(done)
+            self.segments, self.bases, self.truncated_bytes = [], [], 0
+            self._load()
+            self._continue_from(self.committed)
+            return repaired
+
+    @property
+    def damage(self) -> CorruptDataError | None:
+        """The damage that stops this partition, if any."""
+        return next((s.damage for s in self.segments if s.damage is not None), None)
 
     # Offsets -------------------------------------------------------------------------------
 
@@ -95,9 +145,29 @@ class Partition:
             header, payload = encode_frame(batch, base, base + n - 1, max_ts)
             frame_size = len(header) + payload.size
             if self.active.size and self.active.size + frame_size > self.config.segment_bytes:
-                self._roll()
+                try:
+                    self._roll()
+                except OSError as e:
+                    raise StorageError(
+                        f"Could not start a new segment in {self.directory}: {e.strerror or e}; "
+                        "nothing was written"
+                    ) from e
             self.active.append(header, payload, base, base + n - 1, n, max_ts, fsync=self.fsync)
             return base
+
+    def mark(self) -> Mark:
+        """Where the log ends now, for `roll_back` (call with `lock` held)."""
+        return self.active, self.active.mark()
+
+    def roll_back(self, mark: Mark) -> None:
+        """Undo every append since `mark`, with `lock` held since then (so nobody read them)."""
+        segment, position = mark
+        while self.active is not segment:
+            newer = self.segments.pop()
+            self.bases.pop()
+            newer.close()
+            newer.path.unlink(missing_ok=True)
+        segment.roll_back(position)
 
     def _roll(self) -> None:
         # Step 1: the closing segment is made durable, so recovery only re-verifies the tail.
@@ -265,7 +335,7 @@ class Partition:
             target = self.directory / f"{first:020d}{SEGMENT_SUFFIX}"
             os.replace(swap, target)
             fsync_dir(self.directory)
-            new = Segment.load(target, verify=False)
+            new = Segment.load(target, verify=False, tail=False)
             self.segments = [new, self.active]
             self.bases = [s.base_offset for s in self.segments]
             return before - kept.num_rows
@@ -297,6 +367,9 @@ class Partition:
             raise TopicError(
                 f"Partition {self.partition} of {self.directory.parent.name} is closed"
             )
+        damage = self.damage
+        if damage is not None:
+            raise CorruptDataError(damage.message)
 
 
 def _compacted_frame_from(
