@@ -144,7 +144,26 @@ class ConnectRecord:
 
     def replace(self, **changes: Any) -> Any:
         """A copy with `changes` (transforms return new records; they never mutate)."""
-        return dataclasses.replace(self, **changes)
+        new = _copier(type(self))(self)
+        for name, value in changes.items():
+            setattr(new, name, value)
+        return new
+
+
+_COPIERS: dict[type, Any] = {}
+
+
+def _copier(cls: type) -> Any:
+    """A function copying every field of a `cls` record: straight-line code generated once per
+    class, several times faster than dataclasses.replace (transforms copy every record)."""
+    copier = _COPIERS.get(cls)
+    if copier is None:
+        lines = [f"    new.{f.name} = record.{f.name}" for f in dataclasses.fields(cls)]
+        source = "def copy(record):\n    new = new_record(cls)\n" + "\n".join(lines)
+        namespace: dict[str, Any] = {"new_record": object.__new__, "cls": cls}
+        exec(source + "\n    return new\n", namespace)  # noqa: S102 - fixed field names
+        copier = _COPIERS[cls] = namespace["copy"]
+    return copier
 
 
 @dataclass(slots=True)

@@ -1,5 +1,6 @@
 """Runs a sink task: read its topics' partitions from their positions, convert and transform
-the records, `put` them, `flush`, then store the positions.
+the records and `put` them; every `offset.flush.interval.ms` (1 s) and when the topics run
+dry, `flush` and store the positions.
 
 Positions come from the task when it keeps them in the target with the rows (exactly once),
 else from the offsets store (at least once, which an upsert by key makes idempotent), else
@@ -14,11 +15,16 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
+import pyarrow as pa
+import pyarrow.compute as pc
+
 from ksql.connect.api import ConfigError, RetriableError, SinkRecord, SinkTaskContext
 from ksql.connect.dead_letter import ErrorPolicy
+from ksql.connect.source_runner import SOURCE_HEADER
 from ksql.connect.task_thread import TaskThread
 
 IDLE_WAIT_S = 0.2
+FLUSH_INTERVAL_MS = "1000"  # Kafka Connect's offset.flush.interval.ms is 60 s
 RETRY_PAUSE_S = 1.0
 TOPICS_REFRESH_S = 2.0
 
@@ -60,7 +66,7 @@ class SinkTaskThread(TaskThread):
         self.errors = ErrorPolicy(self.config, services.log, self.connector, self.task_id)
         self.max_records = int(self.config.get("consumer.override.max.poll.records", "10000"))
         self.topics, self.regex = sink_topics(self.task_config)
-        self.raw: dict[int, tuple] = {}
+        self.raw: dict[int, tuple] = {}  # id of each record put since the last flush -> bytes
         self.positions: dict[tuple[str, int], int] = {}
         task = self.task_class()
         task.start(dict(self.task_config), _Context(self))
@@ -69,10 +75,16 @@ class SinkTaskThread(TaskThread):
             self._loop(task)
         finally:
             task.stop()
+            self.chain.close()
 
     def _loop(self, task: Any) -> None:
+        """Read, convert and put batches; flush (and store the positions) every
+        `offset.flush.interval.ms` and whenever the topics have nothing more, so the target
+        writes one batch while the next is read."""
         log = self.services.log
-        next_refresh = 0.0
+        interval_s = int(self.config.get("offset.flush.interval.ms", FLUSH_INTERVAL_MS)) / 1000
+        next_refresh = next_flush = 0.0
+        unflushed = False
         while not self.stopping.is_set():
             self.wait_while_paused()
             if time.monotonic() >= next_refresh:
@@ -80,14 +92,19 @@ class SinkTaskThread(TaskThread):
                 next_refresh = time.monotonic() + TOPICS_REFRESH_S
             since = log.append_seq
             records, advanced = self._read()
+            if advanced:
+                self._retrying(lambda: task.put(records))
+                self.positions.update(advanced)
+                unflushed = True
+            if unflushed and (not advanced or time.monotonic() >= next_flush):
+                positions = dict(self.positions)
+                self._retrying(lambda: task.flush(positions))
+                stored = {f"{t}/{p}": o for (t, p), o in positions.items()}
+                self.services.offsets.put("sink", self.connector, {"positions": stored})
+                self.raw = {}
+                unflushed, next_flush = False, time.monotonic() + interval_s
             if not advanced:
                 log.wait_for_append(IDLE_WAIT_S, since)
-                continue
-            self._retrying(lambda: task.put(records))
-            self._retrying(lambda: task.flush(dict(advanced)))
-            self.positions.update(advanced)
-            stored = {f"{t}/{p}": o for (t, p), o in self.positions.items()}
-            self.services.offsets.put("sink", self.connector, {"positions": stored})
 
     def _retrying(self, call: Any) -> None:
         while True:
@@ -123,19 +140,21 @@ class SinkTaskThread(TaskThread):
 
     def _read(self) -> tuple[list[SinkRecord], dict[tuple[str, int], int]]:
         log = self.services.log
-        self.raw = {}  # id of each record of this batch -> its bytes, for the dead-letter topic
         records: list[SinkRecord] = []
         advanced: dict[tuple[str, int], int] = {}
         for (topic, p), position in list(self.positions.items()):
             batch = log.read(topic, p, position, self.max_records)
             if batch.num_rows == 0:
                 continue
-            columns = batch.to_pydict()
-            advanced[(topic, p)] = columns["offset"][-1] + 1
-            for i, offset in enumerate(columns["offset"]):
-                raw = (columns["key"][i], columns["value"][i], columns["timestamp"][i],
-                       columns["headers"][i] or [])  # fmt: skip
-                record = self._convert(topic, p, offset, raw)
+            offsets = batch.column("offset").to_pylist()
+            advanced[(topic, p)] = offsets[-1] + 1
+            rows = zip(
+                batch.column("key").to_pylist(), batch.column("value").to_pylist(),
+                batch.column("timestamp").to_pylist(), _headers(batch.column("headers")),
+                offsets, strict=True,
+            )  # fmt: skip
+            for key, value, timestamp, headers, offset in rows:
+                record = self._convert(topic, p, offset, (key, value, timestamp, headers))
                 if record is not None:
                     records.append(record)
         return records, advanced
@@ -147,7 +166,7 @@ class SinkTaskThread(TaskThread):
             value_schema, value = self.values.to_connect(topic, value_bytes)
             record = SinkRecord(
                 topic, key, value, key_schema, value_schema, timestamp,
-                [(h["key"], h["value"]) for h in headers], partition, offset,
+                list(headers), partition, offset,
             )  # fmt: skip
             record = self.chain.apply(record)
         except Exception as error:  # noqa: BLE001 - the error policy decides
@@ -164,3 +183,17 @@ class SinkTaskThread(TaskThread):
         self.errors.handle("task put", error, key=key, value=value, topic=record.topic,
                            partition=record.partition or 0, offset=record.offset,
                            timestamp=timestamp)  # fmt: skip
+
+
+def _headers(column: pa.Array) -> list[tuple]:
+    """Each record's headers as (key, value) pairs, without the source runtime's own offset
+    mark (`SOURCE_HEADER`), which means nothing to a sink; a batch whose records carry no
+    other header (the usual case) is not converted record by record."""
+    keys = pc.list_flatten(column).field("key")
+    if len(keys) == 0 or pc.all(pc.equal(keys, SOURCE_HEADER)).as_py():
+        return [()] * len(column)
+    return [
+        tuple((h["key"], h["value"]) for h in record if h["key"] != SOURCE_HEADER)
+        if record else ()
+        for record in column.to_pylist()
+    ]

@@ -74,6 +74,7 @@ class SourceTaskThread(TaskThread):
                     self.stopping.wait(IDLE_WAIT_S)
         finally:
             task.stop()
+            self.chain.close()
 
     # ------------------------------------------------------------------ one batch
 
@@ -81,8 +82,11 @@ class SourceTaskThread(TaskThread):
         log = self.services.log
         rows: dict[str, list[tuple]] = defaultdict(list)
         latest: dict[str, Any] = {}
+        last_partition: Any = None
         for record in records:
-            source = partition_key(record.source_partition)
+            if record.source_partition is not last_partition:  # usually one object per poll
+                last_partition = record.source_partition
+                source = partition_key(last_partition)
             latest[source] = dict(record.source_offset)
             out = self._convert(record)
             if out is None:
