@@ -420,8 +420,11 @@ class Engine:
     def insert_rows(self, target: str, rows: list[dict[str, Any]]) -> None:
         """Append rows (column name -> value; names case-insensitive) to a stream or table,
         encoded in its formats (the REST /inserts-stream path). A row without ROWTIME (or
-        with a null one) is stamped with the current time."""
+        with a null one) is stamped with the current time. A value that does not fit its
+        column's type fails the rows (ksqlDB's coercion: numbers only widen)."""
+        from ksql.formats.rest_values import coerce_rest_value
         from ksql.runtime.encode import SinkEncoder
+        from ksql.types import BIGINT
 
         source = self.source(target) or self.source(target.upper())
         if source is None:
@@ -440,18 +443,14 @@ class Engine:
                     "column(s) is required for tables"
                 )
         columns = [c for c in source.columns if not c.is_header]
+        values = {c.name: [coerce_rest_value(r.get(c.name), c.type) for r in upper] for c in columns}
         try:
-            table = pa.table(
-                {c.name: pa.array([r.get(c.name) for r in upper], c.type.arrow()) for c in columns}
-            )
+            table = pa.table({c.name: pa.array(values[c.name], c.type.arrow()) for c in columns})
         except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError, TypeError) as error:
             raise KsqlError(f"Failed to insert values into '{source.name}': {error}") from None
         now = int(time.time() * 1000)
-        try:
-            stamps = [now if r.get("ROWTIME") is None else int(r["ROWTIME"]) for r in upper]
-        except (TypeError, ValueError) as error:
-            raise KsqlError(f"Failed to insert values into '{source.name}': {error}") from None
-        timestamps = pa.array(stamps, pa.int64())
+        stamps = [coerce_rest_value(r.get("ROWTIME"), BIGINT) for r in upper]
+        timestamps = pa.array([now if t is None else t for t in stamps], pa.int64())
         self.log.produce(source.topic, SinkEncoder(source, registry=self.registry).encode(table, timestamps))
 
     def read_topic(self, topic: str) -> pa.Table:
@@ -539,6 +538,14 @@ class Engine:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def repair_data_dir(data_dir: str | Path) -> list[str]:
+    """Set damaged frames of a data directory's log aside, keeping every intact one (see
+    ksql/storage/repair.py); one line per repaired segment. No server may use it meanwhile."""
+    from ksql.storage.repair import repair
+
+    return [done.describe() for done in repair(Path(data_dir))]
 
 
 def _read_schema() -> pa.Schema:

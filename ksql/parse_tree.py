@@ -22,6 +22,7 @@ _UNIT_MS = {
 TIME_UNITS_MS: dict[str, int] = {
     name: ms for unit, ms in _UNIT_MS.items() for name in (unit, unit + "S")
 }
+MAX_DURATION_MS = 2**63 - 1
 
 _COMPARISON_OPS = {"!=": "<>"}
 _NUMERIC_KINDS = frozenset({"INTEGER", "BIGINT", "DECIMAL", "DOUBLE"})
@@ -437,6 +438,8 @@ class AstBuilder(ValueCallbacks, Transformer_NonRecursive):
         ms = TIME_UNITS_MS.get(unit.upper())
         if ms is None:
             raise error_at(unit, f"Unknown time unit: '{unit}'")
+        if int(count) * ms > MAX_DURATION_MS:  # milliseconds are a BIGINT
+            raise ParseError(f"Duration too long: {count} {unit}")
         return int(count) * ms
 
     # ------------------------------------------------------------------ expressions

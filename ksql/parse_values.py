@@ -31,6 +31,16 @@ def error_at(token: Token, detail: str) -> ParseError:
     )
 
 
+def decimal_type(precision: int, scale: int) -> DecimalType:
+    """DECIMAL(precision, scale), refused as ksqlDB's parser refuses it."""
+    shown = f"DECIMAL({precision},{scale})"
+    if precision < 1:
+        raise ParseError(f"DECIMAL precision must be >= 1: {shown}")
+    if scale > precision:
+        raise ParseError(f"DECIMAL precision must be >= scale: {shown}")
+    return DecimalType(precision, scale)
+
+
 def integer_literal(value: int) -> ast.Literal:
     kind = "INTEGER" if _INT32_MIN <= value <= _INT32_MAX else "BIGINT"
     return ast.Literal(value, kind)
@@ -88,7 +98,7 @@ class ValueCallbacks:
             or not all(p.type == "INTEGER_VALUE" for p in params)
         ):
             raise error_at(params[0], f"Unexpected type parameters for {name}")
-        return DecimalType(int(params[0]), int(params[1]))
+        return decimal_type(int(params[0]), int(params[1]))
 
     def array_type(self, children: list[Any]) -> ArrayType:
         return ArrayType(children[1])

@@ -8,11 +8,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from importlib import resources
 
-from lark import Lark, Token
+from lark import Lark, Token, Tree
 from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken, VisitError
 
 from ksql import ast
 from ksql.errors import KsqlError, ParseError
+from ksql.parse_limits import check_tree, first_token, make_room_for_nesting
 from ksql.parse_tree import AstBuilder
 from ksql.types import SqlType
 
@@ -58,6 +59,7 @@ def _parsers() -> _Parsers:
     keywords = frozenset(t.name for t in string_terminals if t.pattern.value.isalpha())
     display = {t.name: f"'{t.pattern.value.upper()}'" for t in string_terminals}
     display.update(_TERMINAL_NAMES)
+    make_room_for_nesting()  # for the stages that recurse over what the parser accepts
     return _Parsers(lark, AstBuilder(keywords), display)
 
 
@@ -190,12 +192,26 @@ def _run(start: str, text: str):  # type: ignore[no-untyped-def]
         tree = parsers.lark.parse(text, start=start)
     except UnexpectedInput as error:
         raise _syntax_error(error, text, parsers.display) from None
+    check_tree(tree)
     try:
         return parsers.builder.transform(tree)
     except VisitError as error:
+        if isinstance(error.orig_exc, ParseError):
+            raise _located(error.orig_exc, error.obj) from None
         if isinstance(error.orig_exc, KsqlError):
             raise error.orig_exc from None
         raise
+
+
+def _located(error: ParseError, node: object) -> ParseError:
+    """A ParseError raised while building the AST, placed at the node it was raised for when
+    it carries no position of its own."""
+    token = first_token(node) if isinstance(node, Tree) else None
+    if error.line is not None or token is None:
+        return error
+    error.message = f"line {token.line}:{token.column}: {error.message}"
+    error.line, error.column, error.near = token.line, token.column, str(token)
+    return error
 
 
 def _syntax_error(error: UnexpectedInput, text: str, display: dict[str, str]) -> ParseError:

@@ -6,6 +6,10 @@ from dataclasses import dataclass
 
 import pyarrow as pa
 
+from ksql.errors import StatementError
+
+MAX_DECIMAL_PRECISION = 38
+
 
 class SqlType:
     """Base of all SQL types; instances are immutable and compare by value."""
@@ -46,14 +50,19 @@ class PrimitiveType(SqlType):
 
 @dataclass(frozen=True, slots=True)
 class DecimalType(SqlType):
+    """A DECIMAL as ksqlDB declares it; only those of up to 38 digits (Arrow's decimal128 and
+    DuckDB's widest) can hold values here, so using a wider one is a statement error."""
+
     precision: int
     scale: int
     name: str = "DECIMAL"
 
     def arrow(self) -> pa.DataType:
+        check_storable(self)
         return pa.decimal128(self.precision, self.scale)
 
     def duckdb(self) -> str:
+        check_storable(self)
         return f"DECIMAL({self.precision}, {self.scale})"
 
     def is_numeric(self) -> bool:
@@ -121,6 +130,23 @@ class StructType(SqlType):
     def __str__(self) -> str:
         inner = ", ".join(f"`{f.name}` {f.type}" for f in self.fields)
         return f"STRUCT<{inner}>"
+
+
+def check_storable(t: SqlType) -> None:
+    """Raise a StatementError when values of `t` cannot be held here (a DECIMAL wider than
+    38 digits, also inside an ARRAY, MAP or STRUCT)."""
+    if isinstance(t, DecimalType) and t.precision > MAX_DECIMAL_PRECISION:
+        raise StatementError(
+            f"{t} is not supported: DECIMAL precision must be <= {MAX_DECIMAL_PRECISION}"
+        )
+    if isinstance(t, ArrayType):
+        check_storable(t.element)
+    elif isinstance(t, MapType):
+        check_storable(t.key)
+        check_storable(t.value)
+    elif isinstance(t, StructType):
+        for f in t.fields:
+            check_storable(f.type)
 
 
 def quote_identifier(name: str) -> str:

@@ -11,6 +11,7 @@ from ksql import ast
 from ksql.errors import KsqlError, ParseError
 from ksql.parser import substitute_variables
 from ksql.prepare import PreparedStatement, prepare_statements
+from ksql.properties import check_property
 from repl import commands
 from repl.backend import Backend, BackendError, Final, Header, Names, Row, Text
 from repl.errors import format_error
@@ -118,6 +119,11 @@ class Shell:
     def _local(self, statement: ast.Statement) -> bool | None:
         """SET, UNSET, DEFINE, UNDEFINE and SHOW VARIABLES live in the shell, as in ksqlDB."""
         if isinstance(statement, ast.SetProperty):
+            try:  # as ksqlDB's CLI, refuse an unknown property or a bad value at once
+                check_property(statement.name, statement.value)
+            except KsqlError as error:
+                self.out.error(error.message)
+                return False
             self.properties[statement.name] = statement.value
             self.out.line(
                 f"Successfully changed local property '{statement.name}' to '{statement.value}'. "

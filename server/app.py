@@ -17,7 +17,7 @@ from server.auth import BasicAuth
 from server.connect_api import mount_connect_api
 from server.inserts import inserts_stream
 from server.queries import handle_query
-from server.requests import optional_map, read_json, required_str
+from server.requests import optional_map, read_json, request_properties, required_str
 from server.state import ServerState
 from server.statements import run_statements
 from server.tuning import tune_runtime
@@ -99,7 +99,7 @@ def _routes(api: FastAPI, state: ServerState) -> None:
     async def ksql(request: Request) -> Response:
         body = await read_json(request, limit)
         sql = required_str(body, "ksql")
-        properties = optional_map(body, "streamsProperties")
+        properties = request_properties(body, "streamsProperties")
         variables = optional_map(body, "sessionVariables")
         await _wait_for_sequence(state, body.get("commandSequenceNumber"))
         entities = await run_in_threadpool(run_statements, state, sql, properties, variables)
@@ -126,8 +126,8 @@ def _routes(api: FastAPI, state: ServerState) -> None:
     @api.post("/ksql/terminate")
     async def terminate_cluster(request: Request) -> Response:
         body = await read_json(request, limit)
-        patterns = body.get("deleteTopicList") or []
-        entity = await run_in_threadpool(terminate.terminate_cluster, state, list(patterns))
+        patterns = terminate.delete_topic_patterns(body)
+        entity = await run_in_threadpool(terminate.terminate_cluster, state, patterns)
         return errors.json_response(200, [entity])
 
     @api.get("/info")

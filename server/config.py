@@ -64,6 +64,8 @@ def build_config(
             raise SystemExit("authentication.method=BASIC needs authentication.basic.users.file")
         config.users = load_users(users_file)
         config.auth_realm = properties.get("authentication.realm", config.auth_realm)
+        skip = properties.get("authentication.skip.paths", "")
+        config.auth_skip_paths = tuple(p.strip() for p in skip.split(",") if p.strip())
     config.properties = {
         k: v
         for k, v in properties.items()

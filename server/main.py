@@ -12,7 +12,7 @@ from urllib.parse import urlparse
 from hypercorn.asyncio import serve
 from hypercorn.config import Config
 
-from ksql.engine import Engine
+from ksql.engine import Engine, repair_data_dir
 from ksql.errors import KsqlError
 from server.app import create_app
 from server.config import build_config, read_properties
@@ -33,6 +33,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"]
     )
     parser.add_argument("--log-file", help="write the server log here instead of stderr")
+    parser.add_argument(
+        "--repair", action="store_true",
+        help="check the data directory's log, set damaged frames aside (keeping every intact "
+        "one) and exit; run it while no server uses the directory",
+    )  # fmt: skip
     return parser.parse_args(argv)
 
 
@@ -52,6 +57,16 @@ def main(argv: list[str] | None = None) -> int:
         data_dir=args.data_dir,
         users_file=args.users_file,
     )
+    if args.repair:
+        try:
+            for line in repair_data_dir(config.data_dir):
+                print(line)
+        except KsqlError as error:
+            print(f"ksql-server: cannot repair {config.data_dir}: {error.message}",
+                  file=sys.stderr)  # fmt: skip
+            return 1
+        print(f"ksql-server: {config.data_dir} repaired")
+        return 0
     try:
         engine = Engine(config.data_dir, properties=config.properties)
     except KsqlError as error:

@@ -20,7 +20,7 @@ from server.formats import ResponseFormat, make_format
 from server.negotiate import QUERY_PRODUCES, QUERY_STREAM_PRODUCES, V1_JSON, negotiate
 from server.printing import print_stream
 from server.pump import QueryFailed, RowPump
-from server.requests import optional_map, read_json, required_str
+from server.requests import optional_map, read_json, request_properties, required_str
 from server.state import ServerState
 
 _NO_BUFFERING = {"X-Accel-Buffering": "no"}
@@ -103,10 +103,10 @@ async def handle_query(request: Request, state: ServerState, endpoint: str) -> R
     body = await read_json(request, state.config.max_request_bytes)
     if endpoint == "query":
         sql = required_str(body, "ksql")
-        properties = optional_map(body, "streamsProperties")
+        properties = request_properties(body, "streamsProperties")
     else:
         sql = required_str(body, "sql")
-        properties = optional_map(body, "properties")
+        properties = request_properties(body, "properties")
     variables = optional_map(body, "sessionVariables")
     prepared = prepare_query(state, sql, variables)
     if getattr(state.engine, "cluster", None) is not None and not pull_forward.is_forwarded(

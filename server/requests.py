@@ -1,4 +1,5 @@
-"""Reading request bodies as ksqlDB does: JSON whatever the Content-Type, bounded in size."""
+"""Reading request bodies as ksqlDB does: JSON whatever the Content-Type, bounded in size, with
+the properties a request sets checked as ksqlDB checks them."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ from typing import Any
 import orjson
 from fastapi import Request
 
+from ksql.errors import KsqlError
+from ksql.properties import check_properties
 from server import errors
 
 
@@ -57,3 +60,14 @@ def optional_map(body: dict[str, Any], name: str) -> dict[str, Any]:
             ),
         )
     return value
+
+
+def request_properties(body: dict[str, Any], name: str) -> dict[str, Any]:
+    """The property overrides of a request (`streamsProperties`, `properties`): every name
+    known and every value valid for it, else 400 with ksqlDB's message."""
+    properties = optional_map(body, name)
+    try:
+        check_properties(properties)
+    except KsqlError as error:
+        raise errors.ApiError(400, errors.generic(errors.BAD_REQUEST, error.message)) from None
+    return properties

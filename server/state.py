@@ -22,6 +22,7 @@ class ServerConfig:
     push_capacity: int = 1000
     users: dict[str, str] | None = None  # basic auth: user -> password; None = no auth
     auth_realm: str = "KsqlServer"
+    auth_skip_paths: tuple[str, ...] = ()  # `authentication.skip.paths`: no credentials there
     # The built-in schema registry's own listener (`none`: only under /schema-registry).
     registry_listener: str = "http://127.0.0.1:8081"
 

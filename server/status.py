@@ -5,6 +5,8 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from ksql.errors import KsqlError
+from ksql.properties import check_name
 from server import errors
 from server.state import VERSION, ServerState
 
@@ -127,6 +129,11 @@ def cluster_status(state: ServerState) -> dict[str, Any]:
 
 
 def is_valid_property(name: str) -> bool:
+    """True for a property a request may set; 400 for an unknown or prohibited one."""
+    try:
+        check_name(name)
+    except KsqlError as error:
+        raise errors.ApiError(400, errors.generic(errors.BAD_REQUEST, error.message)) from None
     if name in PROHIBITED_PROPERTIES:
         raise errors.ApiError(
             400,

@@ -17,7 +17,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 # Bottom to top. Names are ksql's subpackages and top-level modules.
 LAYERS: tuple[tuple[str, ...], ...] = (
-    ("errors", "types", "ast", "expr_text", "catalog", "results"),  # the language's data
+    ("errors", "types", "ast", "expr_text", "catalog", "results", "properties"),  # data
     ("parser", "parse_tree", "parse_values", "parse_limits", "prepare"),  # grammar -> AST
     ("storage", "command_log"),  # topic logs, offsets, state files, the statement log
     ("formats", "schemas", "functions", "compiler", "udf"),  # serde, functions, SQL of exprs
@@ -32,9 +32,11 @@ LAYERS: tuple[tuple[str, ...], ...] = (
 SIBLINGS = {("runtime", "analyzer"), ("analyzer", "runtime")}
 
 # What the adapters (server/, repl/) may import from ksql: the facade and the data it returns
-# (results, and the catalog's Source, Column and PersistentQuery records).
+# (results, and the catalog's Source, Column and PersistentQuery records), and the properties
+# a request may set (checked before a request runs).
 ADAPTER_IMPORTS = {
     "engine", "results", "catalog", "errors", "types", "ast", "parser", "prepare", "functions",
+    "properties",
 }
 ADAPTERS = ("server", "repl")
 

@@ -134,14 +134,15 @@ def test_errors_are_statement_errors_without_stack_traces(server: ServerProcess)
 
 
 def test_set_in_a_request_does_not_leak_into_the_next(server: ServerProcess) -> None:
-    status, entities = ksql(server, "SET 'ksql.foo'='bar'; SHOW PROPERTIES;")
+    name = "ksql.output.topic.name.prefix"
+    status, entities = ksql(server, f"SET '{name}'='bar_'; SHOW PROPERTIES;")
     assert status == 200
     (properties,) = entities
-    assert {"name": "ksql.foo", "value": "bar"}.items() <= next(
-        p for p in properties["properties"] if p["name"] == "ksql.foo"
+    assert {"name": name, "value": "bar_"}.items() <= next(
+        p for p in properties["properties"] if p["name"] == name
     ).items()
     _, (properties,) = ksql(server, "SHOW PROPERTIES;")
-    assert all(p["name"] != "ksql.foo" for p in properties["properties"])
+    assert all(p["name"] != name for p in properties["properties"])
 
 
 def _insert_rows(server: ServerProcess, stream: str, rows: list[str]) -> None:

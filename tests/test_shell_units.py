@@ -85,6 +85,16 @@ CREATE = (
 )
 
 
+def test_set_refuses_an_unknown_property_or_a_bad_value_as_ksqldbs_cli(shell):
+    assert not shell.run_text("SET 'no.such.property'='1';")
+    assert "Not recognizable as ksql, streams, consumer, or producer property" in _take(
+        shell.stderr
+    )
+    assert not shell.run_text("SET 'auto.offset.reset'='sideways';")
+    assert "String must be one of: latest, earliest, none" in _take(shell.stderr)
+    assert shell.properties == {}
+
+
 def test_set_define_and_pull_query_in_the_embedded_shell(shell):
     assert shell.run_text(CREATE)
     assert " Stream created " in _take(shell.stdout)

@@ -93,15 +93,16 @@ def test_a_syntax_error_runs_nothing_and_counts_lines_of_the_request(engine: Eng
 
 def test_the_server_parses_each_statement_once(engine: Engine, parses: list[str]) -> None:
     state = ServerState(engine, ServerConfig())
+    name = "ksql.output.topic.name.prefix"
     entities = run_statements(
-        state, "SET 'ksql.foo'='bar'; DEFINE t = 'S'; SHOW PROPERTIES; DESCRIBE ${t};", {}, {}
+        state, f"SET '{name}'='bar_'; DEFINE t = 'S'; SHOW PROPERTIES; DESCRIBE ${{t}};", {}, {}
     )
     assert len(parses) == 4
     assert [e["@type"] for e in entities] == ["properties", "sourceDescription"]
-    assert {"name": "ksql.foo", "value": "bar"}.items() <= next(
-        p for p in entities[0]["properties"] if p["name"] == "ksql.foo"
+    assert {"name": name, "value": "bar_"}.items() <= next(
+        p for p in entities[0]["properties"] if p["name"] == name
     ).items()
-    assert "ksql.foo" not in engine.properties and engine.variables == {}  # request scope
+    assert name not in engine.properties and engine.variables == {}  # request scope
 
 
 def test_the_embedded_shell_parses_each_statement_once(tmp_path: Path, parses: list[str]) -> None:

@@ -185,3 +185,18 @@ def test_a_produce_failing_on_one_partition_writes_no_partition(
         monkeypatch.undo()
         log.produce("t", batch)
         assert [log.end_offset("t", p) for p in range(2)] == [1001, 2]
+
+
+def test_ksql_server_repair_flag_repairs_and_exits(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from server.main import main as server_main
+
+    root = _fill(tmp_path)
+    [segment] = _segments(root)
+    _damage(segment, segment.stat().st_size // 2)
+    assert server_main(["--data-dir", str(tmp_path), "--repair"]) == 0
+    out = capsys.readouterr().out
+    assert f"{tmp_path} repaired" in out and str(segment) in out
+    with TopicLog(root) as log:
+        assert len(_values(log)) >= 1000 - 2 * PER_FRAME

@@ -20,10 +20,10 @@ from ksql.analyzer.select import (
     KeyedColumns,
     OutputColumn,
     _Item,
+    check_output_columns,
     compile_predicate,
     expand_select,
     name_items,
-    reject_duplicate_columns,
     uses_table_function,
 )
 from ksql.catalog import KEY, VALUE, Catalog, Source
@@ -172,6 +172,23 @@ def _literal_value(lit: ast.Literal):
     return lit.value
 
 
+def _check_window(window: ast.WindowSpec) -> None:
+    """Window sizes Kafka Streams accepts, with its messages."""
+    if window.kind == "SESSION":
+        if window.size_ms <= 0:
+            raise StatementError("Gap time cannot be zero or negative.")
+        return
+    if window.size_ms <= 0:
+        raise StatementError("Window size (sizeMs) must be larger than zero.")
+    advance = window.advance_ms
+    if advance is not None and not 0 < advance <= window.size_ms:
+        raise StatementError(
+            "Window advancement interval should be more than zero and less than window "
+            f"duration which is {window.size_ms} ms, but given advancement interval is: "
+            f"{advance} ms"
+        )
+
+
 def analyze_aggregate(
     query: ast.Query,
     catalog: Catalog,
@@ -185,6 +202,8 @@ def analyze_aggregate(
         exprs.append(query.having)
     if query.window is not None and not query.group_by and not any(map(_has_aggregate, exprs)):
         raise StatementError("WINDOW clause requires a GROUP BY clause.")
+    if query.window is not None:
+        _check_window(query.window)
     join = None
     if isinstance(query.from_, ast.JoinRelation):
         # Over a join, aggregate the joined rows as one flat source.
@@ -251,7 +270,7 @@ def analyze_aggregate(
 
     agg_scope = _aggregated_scope(keys, rewriter.calls, windowed=query.window is not None)
     columns = _output_columns(items, rewritten, agg_scope, keys, group_exprs, sink_name)
-    reject_duplicate_columns(columns)
+    check_output_columns(columns)
     if sink_name is not None and not any(c.namespace == VALUE for c in columns):
         raise StatementError("The projection contains no value columns.")
     having_sql = None

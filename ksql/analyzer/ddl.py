@@ -125,7 +125,7 @@ def build_source(
         sql=text,
     )
     topic_settings = {
-        "partitions": P.prop(props, "PARTITIONS"),
-        "replicas": P.prop(props, "REPLICAS"),
+        "partitions": P.int_property(props, "PARTITIONS"),
+        "replicas": P.int_property(props, "REPLICAS", "SHORT"),
     }
     return source, topic_settings

@@ -18,10 +18,10 @@ from ksql.analyzer.select import (
     KeyedColumns,
     OutputColumn,
     _Item,
+    check_output_columns,
     compile_predicate,
     expand_struct_all,
     name_items,
-    reject_duplicate_columns,
 )
 from ksql.catalog import KEY, VALUE, Catalog, Column, Source
 from ksql.compiler import compile_expression
@@ -93,7 +93,7 @@ def analyze_join(
         columns = _partitioned_columns(query, scope, items, compiled)
     else:
         columns = _columns(plan, scope, items, compiled, sink_name, sink_kind)
-    reject_duplicate_columns(columns)
+    check_output_columns(columns)
     if sink_kind is not None and not any(c.namespace == VALUE for c in columns):
         raise StatementError("The projection contains no value columns.")
     first = plan.inputs[0].source

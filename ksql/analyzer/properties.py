@@ -7,6 +7,7 @@ from typing import Any
 
 from ksql.catalog import FormatSpec, WindowInfo
 from ksql.errors import KsqlError, StatementError
+from ksql.parse_tree import MAX_DURATION_MS
 
 KNOWN_FORMATS = ("JSON", "DELIMITED", "KAFKA", "NONE", "AVRO", "PROTOBUF", "PROTOBUF_NOSR", "JSON_SR")
 SUPPORTED_FORMATS = ("JSON", "DELIMITED", "KAFKA", "NONE", "AVRO", "JSON_SR")
@@ -39,6 +40,27 @@ def prop(props: dict[str, Any], name: str) -> Any:
     return props.get(name)
 
 
+_INT_TEXT = re.compile(r"\s*[+-]?[0-9]+\s*")
+_INT_BOUNDS = {"INT": 2**31, "SHORT": 2**15}
+
+
+def int_property(props: dict[str, Any], name: str, kind: str = "INT") -> int | None:
+    """A whole-number property (PARTITIONS, REPLICAS, schema ids) as Kafka's ConfigDef reads
+    one: an integer, or the text of one, within the range of its type (`INT` or `SHORT`)."""
+    value = prop(props, name)
+    if value is None:
+        return None
+    number = value if isinstance(value, int) and not isinstance(value, bool) else None
+    if isinstance(value, str) and _INT_TEXT.fullmatch(value):
+        number = int(value)
+    bound = _INT_BOUNDS[kind]
+    if number is None or not -bound <= number < bound:
+        raise StatementError(
+            f"Invalid value {value} for configuration {name}: Not a number of type {kind}"
+        )
+    return number
+
+
 def format_name(value: Any) -> str:
     name = str(value).upper()
     if name not in KNOWN_FORMATS:
@@ -57,7 +79,12 @@ def parse_duration_ms(text: str, config: str) -> int:
             f"Configuration {config} is invalid: Invalid duration: '{text}'. "
             f"Unknown time unit: '{unit}'"
         )
-    return int(match.group(1)) * _UNIT_MS[unit]
+    ms = int(match.group(1)) * _UNIT_MS[unit]
+    if ms > MAX_DURATION_MS:
+        raise StatementError(
+            f"Configuration {config} is invalid: Invalid duration: '{text}'. Duration too long"
+        )
+    return ms
 
 
 def _parse_failed(message: str) -> KsqlError:
@@ -156,7 +183,7 @@ def _schema_properties(props: dict[str, Any], side: str, name: str, out: dict[st
             unsupported.append("fullSchemaName")
     if schema_id is not None:
         if name in SCHEMA_ID_FORMATS:
-            out["schemaId"] = int(schema_id)
+            out["schemaId"] = int_property(props, f"{side}_SCHEMA_ID")
         else:
             unsupported.append("schemaId")
     if unsupported:

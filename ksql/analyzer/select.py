@@ -13,7 +13,7 @@ from ksql.compiler.columns import select_list_sql  # noqa: F401 - executor impor
 from ksql.errors import StatementError
 from ksql.expr_text import format_expr
 from ksql.functions.table_functions import TABLE_FUNCTIONS
-from ksql.types import BOOLEAN, SqlType, StructType
+from ksql.types import BOOLEAN, SqlType, StructType, check_storable
 
 RESERVED_NAMES = ("ROWTIME", "ROWPARTITION", "ROWOFFSET", "WINDOWSTART", "WINDOWEND")
 
@@ -149,10 +149,17 @@ def name_items(
         item.name = name
 
 
-def reject_duplicate_columns(columns: list[OutputColumn]) -> None:
-    """Two output columns with one name: ksqlDB names the second with its type."""
+def check_output_columns(columns: list[OutputColumn]) -> None:
+    """Every output column has a type (a bare NULL has none) that can hold values, and a name
+    of its own (ksqlDB names the second of two with its type)."""
     seen: set[str] = set()
     for column in columns:
+        if column.type is None:
+            raise StatementError(
+                "Can't infer a type of null. Please explicitly cast it to a required type, "
+                "e.g. CAST(null AS VARCHAR)."
+            )
+        check_storable(column.type)
         if column.name in seen:
             raise StatementError(
                 f"Duplicate value columns found in schema: `{column.name}` {column.type}"
@@ -208,7 +215,7 @@ def analyze_select(
     else:
         new_planner = str(session.get("ksql.new.query.planner.enabled", "false")).lower() == "true"
         columns = _keyed_columns(source, items, compiled, sink_name, sink_kind, new_planner)
-    reject_duplicate_columns(columns)
+    check_output_columns(columns)
     if sink_kind is not None and not any(c.namespace == VALUE for c in columns):
         raise StatementError("The projection contains no value columns.")
     return SelectAnalysis(

@@ -21,6 +21,7 @@ from ksql.types import (
     MapType,
     SqlType,
     StructType,
+    TypeReference,
 )
 
 _NUMERIC = (INTEGER, BIGINT, DOUBLE)
@@ -67,6 +68,9 @@ def to_string_sql(c: Compiled) -> str:
 
 
 def compile_cast(value: Compiled, target: SqlType) -> Compiled:
+    unresolved = _type_reference(target)
+    if unresolved is not None:  # a custom type (CREATE TYPE) names no type in an expression
+        raise StatementError(f"Unknown type: {unresolved}")
     source = value.type
     if source is None:
         return Compiled(cast_sql("NULL", target), target)
@@ -113,6 +117,19 @@ def compile_cast(value: Compiled, target: SqlType) -> Compiled:
 
 
 _LAMBDA_VARS = itertools.count()
+
+
+def _type_reference(t: SqlType) -> str | None:
+    """The first custom type name inside `t`, or None."""
+    if isinstance(t, TypeReference):
+        return t.name
+    if isinstance(t, ArrayType):
+        return _type_reference(t.element)
+    if isinstance(t, MapType):
+        return _type_reference(t.key) or _type_reference(t.value)
+    if isinstance(t, StructType):
+        return next((name for f in t.fields if (name := _type_reference(f.type))), None)
+    return None
 
 
 def _cannot(source: SqlType, target: SqlType) -> StatementError:

@@ -7,6 +7,8 @@ import re
 from dataclasses import dataclass
 from decimal import Decimal
 
+import duckdb
+
 from ksql import ast
 from ksql.compiler.scope import ResolvedColumn, Scope
 from ksql.compiler.typing import (
@@ -18,6 +20,7 @@ from ksql.compiler.typing import (
 )
 from ksql.errors import StatementError
 from ksql.expr_text import format_expr
+from ksql.formats import duck
 from ksql.types import (
     BIGINT,
     BOOLEAN,
@@ -87,14 +90,30 @@ def complete_timestamp_text(text: str) -> str:
 
 
 def _epoch_ms_of_text(sql: str) -> str:
-    """Epoch ms of an ISO date-time string, with an optional zone offset (UTC otherwise)."""
+    """Epoch ms of an ISO date-time string, with an optional zone offset (UTC otherwise). A
+    literal that is no date-time fails the statement, as in ksqlDB, not every row."""
     if len(sql) >= 2 and sql[0] == "'" and sql[-1] == "'" and "'" not in sql[1:-1].replace("''", ""):
-        sql = sql_string(complete_timestamp_text(sql[1:-1].replace("''", "'")))
+        written = sql[1:-1].replace("''", "'")
+        sql = sql_string(complete_timestamp_text(written))
+        try:
+            duck.connection().execute(f"SELECT CAST({sql} AS TIMESTAMPTZ)").fetchall()
+        except duckdb.Error as error:
+            reason = str(error).split("\n", 1)[0]
+            raise StatementError(f"Failed to parse timestamp '{written}': {reason}") from None
     return f"epoch_ms(CAST({sql} AS TIMESTAMPTZ))"
 
 
 def _is_null_literal(expr: ast.Expr) -> bool:
     return isinstance(expr, ast.Literal) and expr.kind == "NULL"
+
+
+def _operand(expr: ast.Expr, compiled: Compiled, target: SqlType) -> str:
+    """An arithmetic operand's SQL in `target`. The SQL of arithmetic is already of its own
+    type (see `_BinaryOp`), so a chain `a + b + c` casts only its terms: DuckDB bounds how
+    deeply an expression nests, and each cast would be a level."""
+    if isinstance(expr, ast.BinaryOp) and compiled.type == target:
+        return compiled.sql
+    return cast_sql(compiled.sql, target)
 
 
 def _type_name(t: SqlType | None) -> str:
@@ -203,10 +222,10 @@ class Compiler:
                 f"Error processing expression: {format_expr(e)}. Unsupported arithmetic types. {names}"
             )
         result = arithmetic_type(e.op, left.type, right.type)
-        a, b = cast_sql(left.sql, result), cast_sql(right.sql, result)
+        a, b = _operand(e.left, left, result), _operand(e.right, right, result)
         exact = exact_decimal_product(e.op, left.type, right.type, result)
         if exact is not None:  # in the operands' own types: DuckDB's product is already exact
-            a, b = cast_sql(left.sql, exact[0]), cast_sql(right.sql, exact[1])
+            a, b = _operand(e.left, left, exact[0]), _operand(e.right, right, exact[1])
         if e.op == "/" and result in (INTEGER, BIGINT):
             sql = f"(CASE WHEN {b} = 0 THEN NULL ELSE {a} // {b} END)"
         elif e.op in ("/", "%") and result != DOUBLE:
@@ -215,7 +234,9 @@ class Compiler:
             sql = f"fmod({a}, {b})"
         else:
             sql = f"({a} {e.op} {b})"
-        return Compiled(cast_sql(sql, result), result)
+        # Over operands of the result's type, DuckDB's arithmetic stays INTEGER, BIGINT or
+        # DOUBLE; its decimal arithmetic sizes results unlike ksqlDB's, so decimals are cast.
+        return Compiled(cast_sql(sql, result) if isinstance(result, DecimalType) else sql, result)
 
     def _comparison_operands(self, left: Compiled, right: Compiled, op: str, e) -> tuple[str, str]:
         a, b = left.sql, right.sql
@@ -260,10 +281,22 @@ class Compiler:
         return c.sql
 
     def _And(self, e: ast.And) -> Compiled:
-        return Compiled(f"({self._boolean(e.left, 'AND')} AND {self._boolean(e.right, 'AND')})", BOOLEAN)
+        return self._connective(e, ast.And, "AND")
 
     def _Or(self, e: ast.Or) -> Compiled:
-        return Compiled(f"({self._boolean(e.left, 'OR')} OR {self._boolean(e.right, 'OR')})", BOOLEAN)
+        return self._connective(e, ast.Or, "OR")
+
+    def _connective(self, e: ast.And | ast.Or, kind: type, word: str) -> Compiled:
+        """`a AND b AND c` as one flat SQL chain (the same value: AND and OR associate): the
+        compiler walks the chain without recursing along it, and DuckDB nests it one deep."""
+        terms: list[ast.Expr] = []
+        node: ast.Expr = e
+        while isinstance(node, ast.And | ast.Or) and type(node) is kind:
+            terms.append(node.right)
+            node = node.left
+        terms.append(node)
+        sqls = [self._boolean(term, word) for term in reversed(terms)]
+        return Compiled("(" + f" {word} ".join(sqls) + ")", BOOLEAN)
 
     def _Not(self, e: ast.Not) -> Compiled:
         return Compiled(f"(NOT {self._boolean(e.operand, 'NOT')})", BOOLEAN)

@@ -8,6 +8,7 @@ from ksql.types import (
     DATE,
     DOUBLE,
     INTEGER,
+    MAX_DECIMAL_PRECISION,
     STRING,
     TIME,
     TIMESTAMP,
@@ -20,8 +21,6 @@ from ksql.types import (
     numeric_rank,
 )
 
-MAX_PRECISION = 38
-
 
 def is_numeric(t: SqlType | None) -> bool:
     return t is not None and numeric_rank(t) >= 0
@@ -32,9 +31,9 @@ def _as_decimal(t: SqlType) -> DecimalType:
 
 
 def _cap(precision: int, scale: int) -> DecimalType:
-    if precision > MAX_PRECISION:
-        scale = max(0, scale - (precision - MAX_PRECISION))
-        precision = MAX_PRECISION
+    if precision > MAX_DECIMAL_PRECISION:
+        scale = max(0, scale - (precision - MAX_DECIMAL_PRECISION))
+        precision = MAX_DECIMAL_PRECISION
     return DecimalType(precision, min(scale, precision))
 
 
@@ -66,7 +65,7 @@ def exact_decimal_product(
     if DOUBLE in (left, right):
         return None
     a, b = _as_decimal(left), _as_decimal(right)
-    if a.precision + b.precision > MAX_PRECISION or result.scale != a.scale + b.scale:
+    if a.precision + b.precision > MAX_DECIMAL_PRECISION or result.scale != a.scale + b.scale:
         return None
     return a, b
 

@@ -71,9 +71,11 @@ def ensure_topic(
             f"CREATE STREAM FOO (ID INT, VALUE STRING) WITH (KAFKA_TOPIC='{topic}', "
             "PARTITIONS=2, REPLICAS=1, VALUE_FORMAT='JSON');"
         )
-    replicas = settings.get("replicas") or 1
+    replicas = settings.get("replicas")
     engine.log.create_topic(
-        topic, partitions=int(partitions or default_partitions), replicas=int(replicas)
+        topic,
+        partitions=int(default_partitions if partitions is None else partitions),
+        replicas=int(1 if replicas is None else replicas),
     )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ksql import ast
 from ksql.errors import KsqlError, StatementError
+from ksql.properties import check_property
 from ksql.results import (
     CommandResult,
     PropertiesResult,
@@ -106,6 +107,7 @@ def describe_function(engine, stmt: ast.DescribeFunction, text: str, session: di
 
 
 def set_property(engine, stmt: ast.SetProperty, text: str, session: dict[str, str]):
+    check_property(stmt.name, stmt.value)  # unknown names and bad values, as ksqlDB refuses
     session[stmt.name] = stmt.value
     engine.properties[stmt.name] = stmt.value
     return CommandResult(text, f"Successfully changed local property '{stmt.name}' to '{stmt.value}'.")

@@ -50,14 +50,27 @@ def create_as_select(engine, stmt: ast.CreateAsSelect, text: str, session: dict[
         engine.log.describe_topic(s.topic).partitions for s in _input_sources(analysis)
     )
     props = stmt.properties
-    partitions = P.prop(props, "PARTITIONS") or session.get("ksql.sink.partitions") or source_partitions
-    replicas = P.prop(props, "REPLICAS") or session.get("ksql.sink.replicas") or 1
+    partitions = _first_given(
+        P.int_property(props, "PARTITIONS"),
+        P.int_property(session, "ksql.sink.partitions"),
+        source_partitions,
+    )
+    replicas = _first_given(
+        P.int_property(props, "REPLICAS", "SHORT"),
+        P.int_property(session, "ksql.sink.replicas", "SHORT"),
+        1,
+    )
     register_schemas(engine, sink)
     ensure_topic(engine, sink.topic, {"partitions": int(partitions), "replicas": int(replicas)})
     catalog.add_source(sink)
     _start(engine, query_id, text, analysis, sink, session)
     engine.record_command(text, session)
     return CommandResult(text, f"Created query with ID {query_id}", query_id=query_id)
+
+
+def _first_given(*values: int | None) -> int:
+    """The first value that is set (0 is a value: the topic refuses it)."""
+    return next(v for v in values if v is not None)
 
 
 def plan_create_as_select(

@@ -10,6 +10,7 @@ from collections import deque
 from collections.abc import Iterator
 from dataclasses import replace
 
+import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -19,7 +20,7 @@ from ksql.analyzer.join_select import analyze_join, is_join
 from ksql.analyzer.properties import offset_reset
 from ksql.analyzer.select import analyze_select, select_list_sql
 from ksql.catalog import KEY
-from ksql.errors import StatementError
+from ksql.errors import KsqlError, StatementError
 from ksql.executor.pull_rules import check_key_lookup, check_pull
 from ksql.expr_text import format_expr
 from ksql.plan import physical
@@ -174,9 +175,13 @@ def analyze_transient(engine, query: ast.Query, session: dict[str, str]):
 def _pull_from_table(engine, analysis, text: str) -> RowsResult:
     """A pull query over a TABLE, answered from its materialization in DuckDB."""
     with engine.lock:
-        rows = engine.materialized.table(analysis.source).query(
-            select_list_sql(analysis.columns), analysis.where_sql, analysis.limit
-        )
+        try:
+            rows = engine.materialized.table(analysis.source).query(
+                select_list_sql(analysis.columns), analysis.where_sql, analysis.limit
+            )
+        except duckdb.Error as error:  # a value the expressions cannot compute (an overflow)
+            reason = str(error).split("\n", 1)[0]
+            raise KsqlError(f"Failed to evaluate the pull query: {reason}") from None
     keys = {c.name for c in analysis.source.key_columns}
     if analysis.source.window is not None:
         keys |= {"WINDOWSTART", "WINDOWEND"}  # a windowed table's key includes its window

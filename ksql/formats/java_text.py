@@ -51,3 +51,18 @@ def java_doubles(values: pa.Array) -> pa.Array:
         for v, t, o in zip(values.to_pylist(), text.to_pylist(), odd.to_pylist(), strict=True)
     ]
     return pa.array(fixed, pa.string())
+
+
+def java_text(value: object) -> str:
+    """A value's toString as ksqlDB's messages print it: null, true, 1.5E300, [1, 2], {a=1}."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return java_double(value)
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(java_text(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{java_text(k)}={java_text(v)}" for k, v in value.items()) + "}"
+    return str(value)

@@ -16,12 +16,12 @@ class BasicAuth:
     """A FastAPI dependency accepting the `username:password` pairs it was given."""
 
     def __init__(self, users: Iterable[str], realm: str = "SchemaRegistry") -> None:
-        self._users: dict[str, str] = {}
+        self._users: list[tuple[bytes, bytes]] = []
         for entry in users:
             name, sep, password = entry.partition(":")
             if not sep:
                 raise ValueError(f"expected username:password, got {entry!r}")
-            self._users[name] = password
+            self._users.append((name.encode(), password.encode()))
         self.realm = realm
 
     def __call__(self, request: Request) -> None:
@@ -33,9 +33,14 @@ class BasicAuth:
         if scheme.lower() != "basic":
             return False
         try:
-            name, sep, password = base64.b64decode(encoded, validate=True).decode().partition(":")
-        except (binascii.Error, UnicodeDecodeError):
+            # Starlette read the header as latin-1: back to the bytes the client sent (UTF-8).
+            decoded = base64.b64decode(encoded.encode("latin-1"), validate=True)
+        except (binascii.Error, UnicodeEncodeError):
             return False
-        expected = self._users.get(name)
-        # compare_digest: the time taken must not tell how much of a password matched.
-        return bool(sep) and expected is not None and hmac.compare_digest(expected, password)
+        name, sep, password = decoded.partition(b":")
+        # compare_digest on bytes (any UTF-8), both parts, every user: the time taken does not
+        # tell which user exists or how much of a password matched.
+        matched = False
+        for user, secret in self._users:
+            matched |= hmac.compare_digest(user, name) & hmac.compare_digest(secret, password)
+        return bool(sep) and matched

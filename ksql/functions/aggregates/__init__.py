@@ -114,7 +114,7 @@ def _split(name: str, args: list[Arg]) -> tuple[list[int], list[Any]]:
         if n >= 2 and args[-1].literal:
             return list(range(n - 1)), [args[-1].value]
         return list(range(n)), []
-    if name in ("EARLIEST_BY_OFFSET", "LATEST_BY_OFFSET"):
+    if name in ("EARLIEST_BY_OFFSET", "LATEST_BY_OFFSET") and args:
         literals = [a.value for a in args[1:]] if all(a.literal for a in args[1:]) else None
         if literals is None:
             return list(range(n)), []
