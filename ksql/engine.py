@@ -42,6 +42,7 @@ DEFAULT_PROPERTIES: dict[str, str] = {
     CACHE_PROPERTY: "10000000",
 }
 
+STREAMS_PREFIX = "ksql.streams."  # a Kafka Streams property may be given with or without it
 COMMAND_SYNC_S = 0.2  # how often a running engine applies commands other servers wrote
 
 # Statements that may close a running query's runner (TERMINATE, DROP, CREATE OR REPLACE):
@@ -118,7 +119,16 @@ class Engine:
         """The properties in force for a request: the engine's, overridden by the request's.
         SET and UNSET statements executed with it change it for the statements after them."""
         session = dict(self.properties)
-        session.update({k: str(v) for k, v in (properties or {}).items()})
+        overrides = {k: str(v) for k, v in (properties or {}).items()}
+        for name in overrides:
+            # `auto.offset.reset` and `ksql.streams.auto.offset.reset` are one property: a
+            # request's override of either replaces the server's value under the other name.
+            other = name.removeprefix(STREAMS_PREFIX) if name.startswith(STREAMS_PREFIX) else (
+                STREAMS_PREFIX + name
+            )
+            if other not in overrides:
+                session.pop(other, None)
+        session.update(overrides)
         return session
 
     def prepare(

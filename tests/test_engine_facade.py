@@ -121,3 +121,13 @@ def test_drop_refuses_a_source_other_queries_use(engine: Engine) -> None:
     engine.execute(f"TERMINATE {result.query_id};")
     engine.execute("DROP STREAM A; DROP STREAM B; DROP STREAM S;")
     assert [s.name for s in engine.sources()] == ["T"]
+
+
+def test_a_request_override_wins_over_the_server_value_under_the_other_name(tmp_path):
+    from ksql.analyzer.properties import offset_reset
+
+    with Engine(tmp_path, properties={"ksql.streams.auto.offset.reset": "earliest"}) as engine:
+        assert offset_reset(engine.session()) == "earliest"
+        assert offset_reset(engine.session({"auto.offset.reset": "latest"})) == "latest"
+        assert offset_reset(engine.session({"ksql.streams.auto.offset.reset": "latest"})) \
+            == "latest"
