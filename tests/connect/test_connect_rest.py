@@ -4,22 +4,11 @@ statements to the first one's Connect API, as ksqlDB sends them to a Connect clu
 
 from __future__ import annotations
 
-import time
-
 import httpx
 import pytest
 
 from ksql.conformance.rest_server import SERVER_PROPERTIES, ServerProcess
-
-
-def wait_for(condition, timeout=20.0, what="condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}")
+from tests.support.waiting import wait_for
 
 
 @pytest.fixture(scope="module")

@@ -14,17 +14,7 @@ from ksql.connect import api
 from ksql.connect.offsets import OffsetStore
 from ksql.engine import Engine
 from ksql.errors import KsqlError
-
-
-def wait_for(condition, timeout=15.0, what="condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
-
+from tests.support.waiting import wait_for
 
 # --------------------------------------------------------------------- plug-ins under test
 

@@ -19,6 +19,7 @@ from ksql.connect.file import (
 )
 from ksql.connect.plugins import load_class
 from ksql.engine import Engine
+from tests.support.waiting import wait_for
 
 
 class Offsets(api.SourceTaskContext):
@@ -149,15 +150,6 @@ def test_sink_errors(tmp_path):
 
 # ----------------------------------------------------------------------------- in the runtime
 
-
-def wait_for(condition, timeout=20.0, what="condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def topic_values(engine, topic) -> list:
