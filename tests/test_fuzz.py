@@ -2,8 +2,9 @@
 parser alone), fail with a KsqlError or not at all, and a syntax error says where it is. Each
 crash fuzzing found is a regression test in tests/test_bad_input.py.
 
-The default tests take about half a minute; the slow one runs for KSQL_FUZZ_SECONDS (600) with
-KSQL_FUZZ_SEED (random, printed on failure)."""
+The default tests take about half a minute; the slow one runs for KSQL_FUZZ_SECONDS (120 in
+CI; the issue's ten-minute run is KSQL_FUZZ_SECONDS=600) with KSQL_FUZZ_SEED (random, printed
+on failure)."""
 
 from __future__ import annotations
 
@@ -36,7 +37,7 @@ def test_mutated_statements_fail_to_parse_only_with_positioned_parse_errors() ->
 
 @pytest.mark.slow
 def test_fuzzing_for_minutes_finds_no_crash() -> None:
-    seconds = float(os.environ.get("KSQL_FUZZ_SECONDS", "600"))
+    seconds = float(os.environ.get("KSQL_FUZZ_SECONDS", "120"))
     seed = int(os.environ.get("KSQL_FUZZ_SEED", random.randrange(2**32)))
     parsed = fuzz_parser(_scripts(), seed, seconds / 4)
     executed = fuzz(_scripts(), seed, seconds * 3 / 4)
