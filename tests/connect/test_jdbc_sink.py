@@ -39,21 +39,6 @@ ORDER = struct_schema(
 KEY = Schema(api.INT64)
 
 
-@pytest.fixture(params=["postgresql", "sqlite", "duckdb"])
-def db(request, tmp_path):
-    postgres = request.getfixturevalue("postgres") if request.param == "postgresql" else None
-    database = open_database(request.param, postgres, tmp_path)
-    yield database
-    database.conn.close()
-
-
-@pytest.fixture
-def pg(postgres, tmp_path):
-    database = open_database("postgresql", postgres, tmp_path)
-    yield database
-    database.conn.close()
-
-
 def start(url: str, context: FakeSinkContext | None = None, **config: Any) -> JdbcSinkTask:
     task = JdbcSinkTask()
     props = {"connection.url": url}

@@ -22,21 +22,6 @@ from tests.connect.jdbc_fakes import Database, FakeSourceContext, open_database,
 UTC = dt.UTC
 
 
-@pytest.fixture(params=["postgresql", "sqlite", "duckdb"])
-def db(request, tmp_path):
-    postgres = request.getfixturevalue("postgres") if request.param == "postgresql" else None
-    database = open_database(request.param, postgres, tmp_path)
-    yield database
-    database.conn.close()
-
-
-@pytest.fixture
-def pg(postgres, tmp_path):
-    database = open_database("postgresql", postgres, tmp_path)
-    yield database
-    database.conn.close()
-
-
 def start(url: str, context: FakeSourceContext | None = None, **config: Any) -> JdbcSourceTask:
     task = JdbcSourceTask()
     props = {"connection.url": url, "poll.interval.ms": "100", "topic.prefix": "db-"}
